@@ -1,0 +1,43 @@
+/*
+ * shm/robust.c - robust mutex helpers (see robust.h for the contract).
+ */
+#include <errno.h>
+
+#include "shm/robust.h"
+
+int airsrt_robust_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t attr;
+    int rc;
+
+    rc = pthread_mutexattr_init(&attr);
+    if (rc != 0)
+        return -rc;
+    rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (rc == 0)
+        rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    if (rc == 0)
+        rc = pthread_mutex_init(m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return -rc;
+}
+
+int airsrt_robust_lock(pthread_mutex_t *m, bool *owner_died)
+{
+    int rc = pthread_mutex_lock(m);
+
+    *owner_died = false;
+    if (rc == EOWNERDEAD) {
+        /* We own it now; without this the next unlock would make the
+         * lock unusable for everyone (ENOTRECOVERABLE). The caller
+         * repairs the data it protects. */
+        *owner_died = true;
+        rc = pthread_mutex_consistent(m);
+    }
+    return -rc;
+}
+
+void airsrt_robust_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+}

@@ -1,0 +1,207 @@
+/*
+ * shm/segment.h - the runtime's shared-memory segment: layout, creation,
+ * attachment, and the protection map.
+ *
+ * One segment per runtime, named "/airsrt.<runtime>", mode 0600, created
+ * O_EXCL by the supervisor. Workers get it as an inherited descriptor;
+ * tools attach by name. Nothing in it is a pointer: every region sits at
+ * an offset recorded in the header, and every attacher recomputes the
+ * layout from the header's parameters and refuses a header that disagrees,
+ * so no offset read from shared memory is ever followed unchecked.
+ *
+ * Regions, each page-aligned so that the protection map can give a worker
+ * exactly its own pages (N = nworkers, P = page size):
+ *
+ *   header        1 page     supervisor      struct airsrt_shm_hdr
+ *   worker_sup    N x 128 B  supervisor      state, pid, incarnation
+ *   worker_self   N x P      worker w        heartbeat, stats, "handling"
+ *   outbound[s]   N rings    sender s        prod block (P) + buffer, for
+ *                                            the ring s -> r at index r
+ *   inbound[r]    (N+1)x128  receiver r      consumer blocks: index s for
+ *                                            ring s -> r, index N for r's
+ *                                            control ring
+ *   control[r]    P + bytes  supervisor, tools  prod block + buffer
+ *   doorbells     N x 64 B   everyone        futex words
+ *   registry      hdr + cap  everyone        under its robust mutex
+ *
+ * Pages nobody touches cost no memory, so N^2 rings are cheap until used.
+ */
+#ifndef AIRSRT_SHM_SEGMENT_H
+#define AIRSRT_SHM_SEGMENT_H
+
+#include <assert.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "airsrt/address.h"
+#include "shm/doorbell.h"
+#include "shm/registry.h"
+#include "shm/ring.h"
+
+#define AIRSRT_SHM_MAGIC          0x3130545253524941ull /* "AIRSRT01" */
+#define AIRSRT_SHM_VERSION        1u
+#define AIRSRT_RUNTIME_NAME_MAX   63u
+#define AIRSRT_SHM_PATH_MAX       (AIRSRT_RUNTIME_NAME_MAX + 9u)
+#define AIRSRT_SHM_ERR_MAX        256u
+#define AIRSRT_DEAD_LETTER_REASONS 8u
+
+/* Sizes chosen at creation. A zero field takes the default below. */
+struct airsrt_shm_params {
+    uint32_t nworkers;            /* 1 .. AIRSRT_MAX_WORKERS */
+    uint32_t ring_bytes;          /* per data ring; power of two */
+    uint32_t ctl_ring_bytes;      /* per control ring; power of two */
+    uint32_t registry_capacity;   /* entries */
+    uint32_t payload_max;         /* largest payload any ring carries */
+};
+#define AIRSRT_RING_BYTES_DEFAULT      (1u << 20)
+#define AIRSRT_CTL_RING_BYTES_DEFAULT  (256u << 10)
+#define AIRSRT_REGISTRY_CAP_DEFAULT    4096u
+#define AIRSRT_REGISTRY_CAP_MAX        (1u << 20)
+
+/* Offsets and strides in bytes from the start of the segment. */
+struct airsrt_shm_layout {
+    uint64_t worker_sup_off;
+    uint64_t worker_self_off, worker_self_stride;
+    uint64_t outbound_off, outbound_stride, ring_stride;
+    uint64_t inbound_off, inbound_stride;
+    uint64_t ctl_off, ctl_stride;
+    uint64_t doorbell_off;
+    uint64_t registry_off, registry_size;
+    uint64_t total_size;
+};
+
+/*
+ * Header, offset 0. Written by the creator before it stores magic (with
+ * release) and never changed after, but for nothing: attachers load magic
+ * with acquire and then read the rest. The first 16 bytes (magic, version,
+ * owner_pid) keep their place in every layout version, so that a segment
+ * of another version can still be identified and its owner found.
+ */
+struct airsrt_shm_hdr {
+    _Atomic uint64_t magic;
+    uint32_t version;
+    int32_t owner_pid;
+    uint32_t page_size;
+    uint32_t reserved;
+    uint64_t created_realtime_ns;
+    uint64_t epoch_ns;            /* CLOCK_MONOTONIC at creation */
+    struct airsrt_shm_params params;
+    char name[AIRSRT_RUNTIME_NAME_MAX + 1];
+    struct airsrt_shm_layout layout;
+};
+static_assert(offsetof(struct airsrt_shm_hdr, owner_pid) == 12, "shm ABI");
+
+enum airsrt_worker_state {
+    AIRSRT_WORKER_EMPTY = 0,
+    AIRSRT_WORKER_STARTING,
+    AIRSRT_WORKER_RUNNING,
+    AIRSRT_WORKER_STOPPING,
+    AIRSRT_WORKER_STOPPED,
+    AIRSRT_WORKER_CRASHED,
+};
+
+/* Supervisor-written part of a worker slot; read-only to workers. */
+struct airsrt_worker_sup {
+    alignas(64) _Atomic uint32_t state;       /* enum airsrt_worker_state */
+    _Atomic int32_t pid;
+    _Atomic uint32_t incarnation;             /* >= 1 once started */
+    _Atomic uint32_t restarts;
+    _Atomic uint64_t started_ns;
+    char name[64];                            /* "group[i]", NUL-terminated */
+};
+static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
+
+/* Worker-written part of a worker slot, one page per worker, writable by
+ * that worker alone. A crashed worker leaves it as it was at the crash:
+ * that is how a crash report names what the worker was handling. */
+struct airsrt_worker_self {
+    _Atomic uint64_t heartbeat_ns;            /* CLOCK_MONOTONIC */
+    _Atomic uint32_t incarnation;             /* of the writer */
+    _Atomic uint32_t is_handling;             /* 1 while in a handler */
+    struct airsrt_address handling_actor;
+    _Atomic uint32_t handling_type;
+    uint32_t reserved;
+    _Atomic uint64_t envelopes_in;
+    _Atomic uint64_t envelopes_out;
+    _Atomic uint64_t dead_letters[AIRSRT_DEAD_LETTER_REASONS];
+};
+
+/* A process's view of a segment. Not shared. */
+struct airsrt_shm {
+    uint8_t *base;
+    size_t size;
+    int fd;
+    bool is_owner;                /* created it: destroy unlinks it */
+    struct airsrt_shm_hdr *hdr;
+    struct airsrt_shm_params params;    /* validated copies */
+    struct airsrt_shm_layout layout;
+    char path[AIRSRT_SHM_PATH_MAX + 1];
+    char err[AIRSRT_SHM_ERR_MAX];       /* why the last call failed */
+};
+
+/* 0 if name is a valid runtime name (1-63 of [A-Za-z0-9_.-], not starting
+ * with '.' or '-'), else -EINVAL. */
+int airsrt_shm_name_validate(const char *name);
+
+/* Fills zero fields of p with defaults and checks it: 0 or -EINVAL, with
+ * the reason in err. */
+int airsrt_shm_params_check(struct airsrt_shm_params *p, char *err, size_t len);
+
+/* Computes the layout of p (already checked) for this page size. */
+void airsrt_shm_layout_compute(const struct airsrt_shm_params *p,
+                               uint32_t page_size,
+                               struct airsrt_shm_layout *l);
+
+/*
+ * Creates the segment of runtime name, sized and laid out from p, owned by
+ * this process. A leftover segment whose owner is dead is reclaimed; one
+ * whose owner lives is refused with -EBUSY. On failure nothing is left
+ * behind and shm->err says why.
+ */
+int airsrt_shm_create(struct airsrt_shm *shm, const char *name,
+                      const struct airsrt_shm_params *p);
+
+/* Attaches by name (tools; needs the owner's uid). -ENOENT: no such
+ * runtime; -EPROTO: not an airsrt segment, or too small; -EPROTONOSUPPORT:
+ * another layout version. shm->err says which. */
+int airsrt_shm_attach(struct airsrt_shm *shm, const char *name);
+
+/* Attaches an inherited descriptor (workers); takes ownership of fd. */
+int airsrt_shm_attach_fd(struct airsrt_shm *shm, int fd);
+
+/* Unmaps and closes. Safe on a zeroed or failed shm. */
+void airsrt_shm_detach(struct airsrt_shm *shm);
+
+/* Unlinks the name (any attacher may; the owner does at shutdown) and
+ * detaches. */
+int airsrt_shm_destroy(struct airsrt_shm *shm);
+
+/*
+ * The protection map: maps the whole segment read-only for this process,
+ * then gives write access back to what worker w must write: its outbound
+ * rings, its inbound consumer blocks, its worker_self page, the doorbells
+ * and the registry. A stray write anywhere else faults in w. 0 or -errno.
+ */
+int airsrt_shm_protect_for_worker(struct airsrt_shm *shm, uint32_t w);
+
+/* Region accessors; NULL or -EINVAL for an index out of range. */
+struct airsrt_worker_sup *airsrt_shm_worker_sup(const struct airsrt_shm *shm,
+                                                uint32_t w);
+struct airsrt_worker_self *airsrt_shm_worker_self(const struct airsrt_shm *shm,
+                                                  uint32_t w);
+struct airsrt_doorbell *airsrt_shm_doorbell(const struct airsrt_shm *shm,
+                                            uint32_t w);
+struct airsrt_registry_hdr *airsrt_shm_registry(const struct airsrt_shm *shm);
+
+/* Binds r to the data ring from -> to; the caller then attaches a role. */
+int airsrt_shm_data_ring(const struct airsrt_shm *shm, uint32_t from,
+                         uint32_t to, struct airsrt_ring *r);
+
+/* Binds r to worker w's control ring. */
+int airsrt_shm_ctl_ring(const struct airsrt_shm *shm, uint32_t w,
+                        struct airsrt_ring *r);
+
+#endif
