@@ -302,11 +302,12 @@ int airsrt_shm_create(struct airsrt_shm *shm, const char *name,
     rc = create_once(shm, name, page);
     if (rc == -EEXIST) {
         rc = reclaim_stale(shm);
-        if (rc == 0)
+        if (rc == 0) {
             rc = create_once(shm, name, page);
-        if (rc == -EEXIST)
-            rc = shm_fail(shm, rc, "%s was created again by someone else "
-                          "while it was being reclaimed", shm->path);
+            if (rc == -EEXIST)
+                rc = shm_fail(shm, rc, "%s was created again by someone "
+                              "else while it was being reclaimed", shm->path);
+        }
     }
     if (rc < 0 && shm->err[0] == '\0')
         shm_fail(shm, rc, "cannot create %s: %s", shm->path, strerror(-rc));
