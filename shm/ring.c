@@ -27,11 +27,27 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
                           memory_order_relaxed);
 }
 
+/*
+ * Positions never wrap: a healthy ring stays below POS_MAX (2^63 bytes,
+ * 29 years at 10 GB/s). A repair only ever adopts a position below
+ * POS_ADOPT, so a repaired ring has that much headroom again and garbage
+ * near 2^64 cannot make positions wrap.
+ */
+#define POS_MAX   (1ull << 63)
+#define POS_ADOPT (1ull << 62)
+
 /* head and tail that can belong to a healthy ring. */
 static inline bool positions_plausible(uint64_t head, uint64_t tail,
                                        uint64_t capacity)
 {
-    return ((head | tail) & 7) == 0 && tail - head <= capacity;
+    return ((head | tail) & 7) == 0 && tail < POS_MAX && head <= tail &&
+           tail - head <= capacity;
+}
+
+/* A word the other side may adopt when the two disagree. */
+static inline bool is_adoptable(uint64_t pos)
+{
+    return (pos & 7) == 0 && pos < POS_ADOPT;
 }
 
 uint32_t airsrt_ring_payload_limit(uint64_t capacity)
@@ -65,6 +81,18 @@ int airsrt_ring_bind(struct airsrt_ring *r, struct airsrt_ring_prod *prod,
 
 /* ---- producer ---- */
 
+/*
+ * Repair rules when head and tail disagree (scribbled, or left torn by a
+ * crash). Each side writes only its own word, and both must converge:
+ *  - the producer attaching adopts head if it is adoptable (the consumer
+ *    owns where reading resumes), else keeps its own tail if that is,
+ *    else starts at 0;
+ *  - the consumer attaching adopts tail, else keeps its head, else 0;
+ *  - a live side restores its own word when it finds it changed, and
+ *    waits (full ring, quarantine) while the other's is implausible.
+ * Whichever side attaches second then finds a word to adopt, and local
+ * positions are always 8-aligned, so no write leaves the buffer.
+ */
 void airsrt_ring_producer_attach(struct airsrt_ring *r)
 {
     /* We are the only writer of tail now, so a relaxed load is ours. */
@@ -72,15 +100,18 @@ void airsrt_ring_producer_attach(struct airsrt_ring *r)
     /* Pairs with the release in airsrt_ring_release(). */
     uint64_t head = atomic_load_explicit(&r->cons->head, memory_order_acquire);
 
-    if (!positions_plausible(head, tail, r->capacity) && (head & 7) == 0) {
-        /* Scribbled: nothing past head can be trusted. Start over there;
+    if (!positions_plausible(head, tail, r->capacity)) {
+        /* Nothing past a bad head can be trusted: start over there, and
          * the consumer's next read sees an empty ring. */
-        tail = head;
+        tail = is_adoptable(head) ? head : is_adoptable(tail) ? tail : 0;
         atomic_store_explicit(&r->prod->tail, tail, memory_order_release);
         stat_add(&r->prod->stats.recovered, 1);
     }
     r->tail = r->published = tail;
-    r->head_seen = head;
+    /* An implausible head reads as a full ring: ring_claim() then reloads
+     * and re-checks it before every write. */
+    r->head_seen = positions_plausible(head, tail, r->capacity) ?
+                   head : tail - r->capacity;
     r->unpub_envelopes = 0;
 }
 
@@ -106,6 +137,14 @@ static int ring_claim(struct airsrt_ring *r, uint32_t payload_len,
         uint64_t head = atomic_load_explicit(&r->cons->head,
                                              memory_order_acquire);
 
+        /* Slow path, so also mend our own tail if someone scribbled it:
+         * a quarantined consumer cannot make room until we do. */
+        if (atomic_load_explicit(&r->prod->tail, memory_order_relaxed) !=
+            r->published) {
+            atomic_store_explicit(&r->prod->tail, r->published,
+                                  memory_order_release);
+            stat_add(&r->prod->stats.recovered, 1);
+        }
         /* A scribbled head could make us overwrite unread records; call
          * the ring full until the consumer repairs its head. */
         if (!positions_plausible(head, r->published, r->capacity) ||
@@ -284,12 +323,12 @@ void airsrt_ring_consumer_attach(struct airsrt_ring *r)
     /* Pairs with the release in airsrt_ring_publish(). */
     uint64_t tail = atomic_load_explicit(&r->prod->tail, memory_order_acquire);
 
-    if (!positions_plausible(head, tail, r->capacity) && (tail & 7) == 0) {
-        /* Scribbled head: whatever lies between it and tail cannot be
-         * told from garbage. Resume at tail and count the loss. */
+    if (!positions_plausible(head, tail, r->capacity)) {
+        /* Whatever lies between a bad head and tail cannot be told from
+         * garbage. Resume at tail (see the repair rules above). */
+        head = is_adoptable(tail) ? tail : is_adoptable(head) ? head : 0;
         stat_add(&r->cons->stats.corruptions, 1);
-        atomic_store_explicit(&r->cons->head, tail, memory_order_release);
-        head = tail;
+        atomic_store_explicit(&r->cons->head, head, memory_order_release);
     }
     r->read = r->released = r->tail_seen = head;
     r->read_envelopes = r->read_bytes = 0;
@@ -301,9 +340,8 @@ bool airsrt_ring_has_data(const struct airsrt_ring *r)
     /* Pairs with the release in airsrt_ring_publish(). */
     uint64_t tail = atomic_load_explicit(&r->prod->tail, memory_order_acquire);
 
-    return tail != r->read &&
-           positions_plausible(r->released, tail, r->capacity) &&
-           tail >= r->read;
+    return tail > r->read &&
+           positions_plausible(r->released, tail, r->capacity);
 }
 
 /* Our own head word is only ever written by us; if it no longer says what

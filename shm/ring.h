@@ -21,8 +21,12 @@
  * padding record and starts again at offset 0.
  *
  * Positions (head, tail) are byte counts since the ring was created; they
- * never wrap (2^64 bytes), and offset = position & (capacity - 1).
- * Invariant: head <= tail <= head + capacity, both multiples of 8.
+ * never wrap (a healthy ring stays below 2^63 bytes), and
+ * offset = position & (capacity - 1).
+ * Invariant: head <= tail <= head + capacity, both multiples of 8. Either
+ * word found breaking it (scribbled, or left by a crash) is repaired by
+ * the rules in ring.c; until then the producer sees a full ring and the
+ * consumer an empty one, never an out-of-bounds record.
  *
  * Publication: the producer writes whole records past tail, then stores
  * tail with release; the consumer loads tail with acquire, so every byte
@@ -168,8 +172,8 @@ uint32_t airsrt_ring_payload_limit(uint64_t capacity);
 
 /*
  * Takes the producer role: resumes at the shared tail. A tail that is
- * implausible against head (scribbled, or torn by a crash of a previous
- * incarnation of this whole segment) is reset to head and counted.
+ * implausible against head (scribbled) is reset to head and counted as
+ * recovered.
  */
 void airsrt_ring_producer_attach(struct airsrt_ring *r);
 

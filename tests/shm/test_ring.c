@@ -343,3 +343,96 @@ Test(ctl_ring, push_returns_eagain_when_full)
     cr_assert_eq(rc, -EAGAIN);
     cr_assert_eq(n, AIRSRT_CTL_RING_BYTES_DEFAULT / airsrt_ring_record_size(200));
 }
+
+/* Regressions from fuzz/regressions/fuzz_ctl_ring: a ring whose head and
+ * tail were both scribbled must neither be written out of bounds nor be
+ * wedged for good, whichever side attaches first. */
+
+static void scribble_both(struct airsrt_ring *p, uint64_t head, uint64_t tail)
+{
+    atomic_store(&p->cons->head, head);
+    atomic_store(&p->prod->tail, tail);
+}
+
+Test(ring, misaligned_head_and_tail_converge_producer_first)
+{
+    struct airsrt_ring p, c;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    scribble_both(&p, UINT64_MAX, 0x5ea2b031ffffffffull);
+    airsrt_ring_producer_attach(&p);
+    cr_assert_eq(p.tail % 8, 0);
+    airsrt_ring_consumer_attach(&c);
+    push_seq(&p, 0, 64);
+    expect_seq(&c, 0);
+}
+
+Test(ring, misaligned_head_and_tail_converge_consumer_first)
+{
+    struct airsrt_ring p, c;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    scribble_both(&p, UINT64_MAX, 0x5ea2b031ffffffffull);
+    airsrt_ring_consumer_attach(&c);
+    cr_assert_eq(c.read % 8, 0);
+    airsrt_ring_producer_attach(&p);
+    push_seq(&p, 0, 64);
+    expect_seq(&c, 0);
+}
+
+Test(ctl_ring, push_with_misaligned_positions_stays_in_buffer)
+{
+    struct airsrt_ring p, c;
+    struct harness_env h;
+
+    harness_segment(2, 0, false);
+    airsrt_shm_ctl_ring(&harness_shm, 0, &p);
+    airsrt_shm_ctl_ring(&harness_shm, 0, &c);
+    airsrt_ring_consumer_attach(&c);
+    scribble_both(&p, UINT64_MAX, UINT64_MAX);
+    harness_env_fill(&h, 0, 0, 12);
+    /* Before the fix this wrote a padding header 7 bytes past the end. */
+    (void)airsrt_ctl_push(&p, &h.env);
+    cr_assert_eq(atomic_load(&p.prod->tail) % 8, 0);
+    airsrt_ring_consumer_attach(&c);
+    cr_assert_eq(airsrt_ctl_push(&p, &h.env), 0);
+    expect_seq(&c, 0);
+}
+
+Test(ring, head_above_tail_is_adopted_back_by_consumer)
+{
+    struct airsrt_ring p, c;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    push_seq(&p, 0, 64);
+    expect_seq(&c, 0);
+    airsrt_ring_release_all(&c);
+    atomic_store(&c.cons->head, (uint64_t)0 - 1800);
+    airsrt_ring_consumer_attach(&c);
+    cr_assert_eq(c.read, atomic_load(&p.prod->tail));
+    push_seq(&p, 1, 64);
+    expect_seq(&c, 1);
+}
+
+Test(ring, producer_mends_scribbled_tail_while_ring_is_full)
+{
+    struct airsrt_ring p, c;
+    struct harness_env h;
+    struct airsrt_ring_view v;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    harness_env_fill(&h, 0, 0, 64);
+    while (airsrt_ring_push(&p, &h.env) == 0)
+        ;
+    atomic_store(&p.prod->tail, 3);
+    cr_assert_eq(airsrt_ring_read(&c, &v, 1), -EBADMSG);
+    /* The full producer mends its word on its next try... */
+    cr_assert_eq(airsrt_ring_push(&p, &h.env), -EAGAIN);
+    cr_assert_eq(atomic_load(&p.prod->tail), p.published);
+    /* ...so the quarantined consumer can drain and make room. */
+    cr_assert_eq(airsrt_ring_read(&c, &v, 1), 1);
+}
