@@ -54,11 +54,11 @@ static void die_mid_record(struct airsrt_ring *r, int sig_fd, uint64_t seq)
 
     harness_env_fill(&h, 0, seq, 200);
     if (airsrt_ring_reserve(r, 200, &e) < 0)
-        _exit(3);
+        harness_exit(3);
     memcpy(e, &h, AIRSRT_ENVELOPE_HDR_SIZE + 100);
     harness_signal(sig_fd);
     pause();
-    _exit(4);
+    harness_exit(4);
 }
 
 static void push_range(struct airsrt_ring *r, uint64_t from, uint64_t to,
@@ -70,7 +70,7 @@ static void push_range(struct airsrt_ring *r, uint64_t from, uint64_t to,
     for (uint64_t seq = from; seq < to; seq++) {
         harness_env_fill(&h, 0, seq, 200);
         if (push(r, &h.env) != 0)
-            _exit(2);
+            harness_exit(2);
     }
 }
 
@@ -99,7 +99,7 @@ Test(crash, ctl_producer_killed_holding_lock_mid_record, .timeout = 10)
     if (pid == 0) {
         push_range(&p, 0, 10, airsrt_ctl_push);
         if (airsrt__ctl_lock(&p) < 0)
-            _exit(5);
+            harness_exit(5);
         die_mid_record(&p, fds[1], 10);
     }
     harness_await(fds[0]);
@@ -147,7 +147,7 @@ Test(crash, data_producer_killed_mid_record_next_incarnation_continues,
     if (pid == 0) {
         airsrt_ring_producer_attach(&p);
         push_range(&p, 100, 300, airsrt_ring_push);
-        _exit(0);
+        harness_exit(0);
     }
     for (uint64_t seq = 100; seq < 300; seq++) {
         while (!airsrt_ring_has_data(&c))
@@ -173,16 +173,16 @@ static void consume_then_die(struct airsrt_ring *c, uint64_t released,
     while (got < released) {
         n = airsrt_ring_read(c, v, released - got < 16 ? released - got : 16);
         if (n < 0)
-            _exit(3);
+            harness_exit(3);
         got += (uint64_t)n;
         airsrt_ring_release_all(c);
     }
     for (got = 0; got < unreleased; got += (uint64_t)n)
         if ((n = airsrt_ring_read(c, v, unreleased - got)) < 0)
-            _exit(4);
+            harness_exit(4);
     harness_signal(sig_fd);
     pause();
-    _exit(5);
+    harness_exit(5);
 }
 
 Test(crash, consumer_killed_mid_batch_next_one_resumes_at_release,
@@ -237,12 +237,12 @@ static void produce_data(uint32_t me, uint64_t count)
         }
         n = airsrt_ring_write_batch(&r, envs, batch);
         if (n < 0)
-            _exit(2);
+            harness_exit(2);
         if (n > 0)
             airsrt_doorbell_ring(bell);
         seq += (uint64_t)n;
     }
-    _exit(0);
+    harness_exit(0);
 }
 
 struct consumer {
@@ -340,10 +340,10 @@ static void produce_ctl(uint32_t me, uint64_t count)
         } else if (rc == -EAGAIN) {
             sched_yield();
         } else {
-            _exit(2);
+            harness_exit(2);
         }
     }
-    _exit(0);
+    harness_exit(0);
 }
 
 Test(stream, four_producers_through_control_ring_arrive_once_in_order,
@@ -395,22 +395,22 @@ static void bounce(uint32_t me, uint32_t peer, uint64_t rounds, bool serve)
         if (!serve) {
             harness_env_fill(&h, me, i, 16);
             if (airsrt_ring_push(&out, &h.env) != 0)
-                _exit(2);
+                harness_exit(2);
             airsrt_doorbell_ring(airsrt_shm_doorbell(&harness_shm, peer));
         }
         while (airsrt_ring_read(&s.in, &v, 1) == 0)
             if (airsrt_doorbell_wait(airsrt_shm_doorbell(&harness_shm, me),
                                      has_in, &s, 0, -1) < 0)
-                _exit(3);
+                harness_exit(3);
         airsrt_ring_release_all(&s.in);
         if (serve) {
             harness_env_fill(&h, me, i, 16);
             if (airsrt_ring_push(&out, &h.env) != 0)
-                _exit(2);
+                harness_exit(2);
             airsrt_doorbell_ring(airsrt_shm_doorbell(&harness_shm, peer));
         }
     }
-    _exit(0);
+    harness_exit(0);
 }
 
 Test(doorbell, ping_pong_asleep_never_loses_a_wakeup, .timeout = 60)
@@ -465,9 +465,9 @@ Test(stream, push_timeout_succeeds_once_consumer_makes_room, .timeout = 10)
         harness_signal(fds[1]);
         usleep(20000);
         if (airsrt_ring_read(&c, &v, 1) != 1)
-            _exit(2);
+            harness_exit(2);
         airsrt_ring_release_all(&c);
-        _exit(0);
+        harness_exit(0);
     }
     harness_await(fds[0]);
     cr_assert_eq(airsrt_ring_push_timeout(&p, &h.env, 5000000000ull), 0);
@@ -490,8 +490,8 @@ static void produce_until_told(struct airsrt_ring *p, int stop_fd)
     }
     harness_env_fill(&h, 7, UINT64_MAX, 100);
     if (airsrt_ring_push_timeout(p, &h.env, 5000000000ull) != 0)
-        _exit(2);
-    _exit(0);
+        harness_exit(2);
+    harness_exit(0);
 }
 
 Test(stream, reader_survives_garbage_sprayed_over_live_ring, .timeout = 30)

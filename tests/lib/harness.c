@@ -55,12 +55,24 @@ pid_t harness_fork(void)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
-            _exit(99);
+            harness_exit(99);
         nkids = 0;
         return 0;
     }
     kids[nkids++] = pid;
     return pid;
+}
+
+#ifdef AIRSRT_COVERAGE
+extern void __gcov_dump(void); /* libgcov, linked by --coverage */
+#endif
+
+void harness_exit(int code)
+{
+#ifdef AIRSRT_COVERAGE
+    __gcov_dump();
+#endif
+    _exit(code);
 }
 
 int harness_wait(pid_t pid)
@@ -132,7 +144,7 @@ void harness_signal(int fd)
     char c = 1;
 
     if (write(fd, &c, 1) != 1)
-        _exit(98);
+        harness_exit(98);
 }
 
 void harness_await(int fd)

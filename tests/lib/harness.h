@@ -28,8 +28,13 @@ const char *harness_name(const char *tag);
 void harness_segment(uint32_t nworkers, uint32_t ring_bytes, bool keep_name);
 
 /* fork() whose child dies with the test process; the parent remembers the
- * pid for harness_fini. The child must end with _exit(). */
+ * pid for harness_fini. The child must end with harness_exit(). */
 pid_t harness_fork(void);
+
+/* Ends a forked child: _exit(), never exit(), which would run the test
+ * runner's handlers in the child; coverage builds flush their counters
+ * first so that code run in children counts. */
+__attribute__((noreturn)) void harness_exit(int code);
 
 /* Waits for child pid; returns its raw wait status. */
 int harness_wait(pid_t pid);

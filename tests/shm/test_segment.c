@@ -114,7 +114,7 @@ Test(segment, reclaims_leftover_of_dead_owner, .timeout = 10)
         struct airsrt_shm dead;
 
         /* Creates and dies without cleaning up, as a crash would. */
-        _exit(airsrt_shm_create(&dead, name, &p) == 0 ? 0 : 1);
+        harness_exit(airsrt_shm_create(&dead, name, &p) == 0 ? 0 : 1);
     }
     cr_assert_eq(WEXITSTATUS(harness_wait(pid)), 0);
     cr_assert_eq(airsrt_shm_attach(&peek, name), 0, "no leftover to reclaim");
@@ -269,9 +269,9 @@ static int as_worker(uint32_t w, void (*fn)(void))
 
     if (pid == 0) {
         if (airsrt_shm_protect_for_worker(&harness_shm, w) < 0)
-            _exit(2);
+            harness_exit(2);
         fn();
-        _exit(0);
+        harness_exit(0);
     }
     return harness_wait(pid);
 }
@@ -288,11 +288,11 @@ static void write_own_regions(void)
     airsrt_ring_producer_attach(&out);
     harness_env_fill(&h, 1, 0, 64);
     if (airsrt_ring_push(&out, &h.env) != 0)
-        _exit(3);
+        harness_exit(3);
     airsrt_shm_data_ring(&harness_shm, 0, 1, &in);
     airsrt_ring_consumer_attach(&in);
     if (airsrt_ring_read(&in, &v, 1) != 1)
-        _exit(4);
+        harness_exit(4);
     airsrt_ring_release_all(&in);
     atomic_store(&airsrt_shm_worker_self(&harness_shm, 1)->heartbeat_ns, 1);
     airsrt_doorbell_ring(airsrt_shm_doorbell(&harness_shm, 0));
