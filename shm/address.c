@@ -119,7 +119,10 @@ int airsrt_address_parse(struct airsrt_address *a, const char *s)
     if (*p++ != '<' || (p = parse_num(p, UINT32_MAX, &v[0])) == NULL)
         return -EINVAL;
     if (*p == '@') {                    /* the first number was the node */
-        if (v[0] > UINT16_MAX || (p = parse_num(p + 1, UINT32_MAX, &v[1])) == NULL)
+        /* format writes no "0@": taking it would give node 0 a second
+         * spelling. */
+        if (v[0] == 0 || v[0] > UINT16_MAX ||
+            (p = parse_num(p + 1, UINT32_MAX, &v[1])) == NULL)
             return -EINVAL;
         t.node = (uint16_t)v[0];
         v[0] = v[1];

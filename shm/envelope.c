@@ -66,7 +66,10 @@ int airsrt_envelope_validate(const struct airsrt_envelope *e, size_t avail,
     if (avail < AIRSRT_ENVELOPE_HDR_SIZE)
         return -EBADMSG;
     len = AIRSRT_READ_ONCE(e->payload_len);
-    if (len > payload_max || len > avail - AIRSRT_ENVELOPE_HDR_SIZE)
+    /* The hard ceiling holds whatever payload_max the caller passes: it
+     * keeps len an int, so that no accepted length reads as an error. */
+    if (len > payload_max || len > AIRSRT_PAYLOAD_MAX_LIMIT ||
+        len > avail - AIRSRT_ENVELOPE_HDR_SIZE)
         return -EBADMSG;
     if (AIRSRT_READ_ONCE(e->priority) > AIRSRT_PRIO_SYSTEM ||
         (AIRSRT_READ_ONCE(e->flags) & ~AIRSRT_ENV_F_ALL) != 0 ||
