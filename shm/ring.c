@@ -88,8 +88,10 @@ int airsrt_ring_bind(struct airsrt_ring *r, struct airsrt_ring_prod *prod,
  *    owns where reading resumes), else keeps its own tail if that is,
  *    else starts at 0;
  *  - the consumer attaching adopts tail, else keeps its head, else 0;
- *  - a live side restores its own word when it finds it changed, and
- *    waits (full ring, quarantine) while the other's is implausible.
+ *  - a live consumer restores its own word when it finds it changed, and
+ *    stays quarantined while the tail is implausible;
+ *  - a live producer restores its own word too, and restarts at head when
+ *    the two disagree and head is adoptable, else waits (full ring).
  * Whichever side attaches second then finds a word to adopt, and local
  * positions are always 8-aligned, so no write leaves the buffer.
  */
@@ -116,6 +118,38 @@ void airsrt_ring_producer_attach(struct airsrt_ring *r)
 }
 
 /*
+ * Slow path of ring_claim(): loads the consumer's head. Also mends our own
+ * tail if someone scribbled it (a quarantined consumer cannot make room
+ * until we do), and restarts the ring at head when head and our tail
+ * disagree (repair rules above; what we had past head is lost, counted).
+ * Returns false while head is not even adoptable: the ring reads as full
+ * until the consumer repairs it, so no unread record is overwritten.
+ */
+static bool ring_reload_head(struct airsrt_ring *r)
+{
+    /* Pairs with the release in airsrt_ring_release(): the consumer is
+     * done with every byte below head. */
+    uint64_t head = atomic_load_explicit(&r->cons->head, memory_order_acquire);
+
+    if (atomic_load_explicit(&r->prod->tail, memory_order_relaxed) !=
+        r->published) {
+        atomic_store_explicit(&r->prod->tail, r->published,
+                              memory_order_release);
+        stat_add(&r->prod->stats.recovered, 1);
+    }
+    if (!positions_plausible(head, r->published, r->capacity)) {
+        if (!is_adoptable(head))
+            return false;
+        r->tail = r->published = head;
+        r->unpub_envelopes = 0;
+        atomic_store_explicit(&r->prod->tail, head, memory_order_release);
+        stat_add(&r->prod->stats.recovered, 1);
+    }
+    r->head_seen = head;
+    return true;
+}
+
+/*
  * Finds room for a record of payload_len after r->tail, writing the padding
  * record first if it must wrap. Does not count a full ring: callers that
  * retry count once.
@@ -123,34 +157,18 @@ void airsrt_ring_producer_attach(struct airsrt_ring *r)
 static int ring_claim(struct airsrt_ring *r, uint32_t payload_len,
                       struct airsrt_envelope **out)
 {
-    uint64_t size = airsrt_ring_record_size(payload_len);
-    uint64_t off = r->tail & (r->capacity - 1);
-    uint64_t pad = r->capacity - off < size ? r->capacity - off : 0;
-    uint64_t end = r->tail + pad + size;
+    uint64_t size = airsrt_ring_record_size(payload_len), off, pad;
     struct airsrt_ring_rec *rec;
 
     if (payload_len > r->payload_max)
         return -EMSGSIZE;
-    if (end - r->head_seen > r->capacity) {
-        /* Pairs with the release in airsrt_ring_release(): the consumer
-         * is done with every byte below head. */
-        uint64_t head = atomic_load_explicit(&r->cons->head,
-                                             memory_order_acquire);
-
-        /* Slow path, so also mend our own tail if someone scribbled it:
-         * a quarantined consumer cannot make room until we do. */
-        if (atomic_load_explicit(&r->prod->tail, memory_order_relaxed) !=
-            r->published) {
-            atomic_store_explicit(&r->prod->tail, r->published,
-                                  memory_order_release);
-            stat_add(&r->prod->stats.recovered, 1);
-        }
-        /* A scribbled head could make us overwrite unread records; call
-         * the ring full until the consumer repairs its head. */
-        if (!positions_plausible(head, r->published, r->capacity) ||
-            end - head > r->capacity)
+    for (int reloaded = 0;; reloaded++) {
+        off = r->tail & (r->capacity - 1);
+        pad = r->capacity - off < size ? r->capacity - off : 0;
+        if (r->tail + pad + size - r->head_seen <= r->capacity)
+            break;
+        if (reloaded || !ring_reload_head(r))
             return -EAGAIN;
-        r->head_seen = head;
     }
     if (pad) {
         rec = (struct airsrt_ring_rec *)(r->buf + off);
@@ -199,16 +217,26 @@ bool airsrt_ring_publish(struct airsrt_ring *r)
     return true;
 }
 
+/* Copies e into the reservation dst made for len bytes, and commits. */
+static void ring_fill(struct airsrt_ring *r, struct airsrt_envelope *dst,
+                      const struct airsrt_envelope *e, uint32_t len)
+{
+    memcpy(dst, e, airsrt_envelope_size(len));
+    dst->payload_len = len;
+    airsrt_ring_commit(r);
+}
+
+/* Callers read e->payload_len once: e may sit in another ring, whose
+ * writer could change it between the reservation and the copy. */
 int airsrt_ring_write(struct airsrt_ring *r, const struct airsrt_envelope *e)
 {
+    uint32_t len = AIRSRT_READ_ONCE(e->payload_len);
     struct airsrt_envelope *dst;
-    int rc = airsrt_ring_reserve(r, e->payload_len, &dst);
+    int rc = airsrt_ring_reserve(r, len, &dst);
 
-    if (rc < 0)
-        return rc;
-    memcpy(dst, e, airsrt_envelope_size(e->payload_len));
-    airsrt_ring_commit(r);
-    return 0;
+    if (rc == 0)
+        ring_fill(r, dst, e, len);
+    return rc;
 }
 
 ssize_t airsrt_ring_write_batch(struct airsrt_ring *r,
@@ -250,13 +278,14 @@ int airsrt_ring_push_timeout(struct airsrt_ring *r,
                              uint64_t timeout_ns)
 {
     uint64_t deadline = airsrt_now_ns() + timeout_ns, nap = 1000;
+    uint32_t len = AIRSRT_READ_ONCE(e->payload_len);
     struct airsrt_envelope *dst;
     int rc;
 
     /* The consumer cannot make room while it cannot see our records. */
     airsrt_ring_publish(r);
     for (unsigned round = 0;; round++) {
-        rc = ring_claim(r, e->payload_len, &dst);
+        rc = ring_claim(r, len, &dst);
         if (rc != -EAGAIN)
             break;
         if (round == 0)
@@ -272,8 +301,7 @@ int airsrt_ring_push_timeout(struct airsrt_ring *r,
     }
     if (rc < 0)
         return rc;
-    memcpy(dst, e, airsrt_envelope_size(e->payload_len));
-    airsrt_ring_commit(r);
+    ring_fill(r, dst, e, len);
     airsrt_ring_publish(r);
     return 0;
 }

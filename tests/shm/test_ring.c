@@ -256,7 +256,8 @@ Test(ring, consumer_repairs_scribbled_head_and_producer_waits_meanwhile)
         ;
     while (airsrt_ring_read(&c, &v, 1) == 1)
         airsrt_ring_release_all(&c);
-    atomic_store(&c.cons->head, 0xfffffff8ull);
+    /* Not even a position (misaligned): the producer cannot adopt it. */
+    atomic_store(&c.cons->head, 0xfffffff9ull);
     /* An implausible head must not let the producer overwrite. */
     cr_assert_eq(airsrt_ring_push(&p, &h.env), -EAGAIN);
     cr_assert_eq(airsrt_ring_read(&c, &v, 1), 0);
@@ -435,4 +436,28 @@ Test(ring, producer_mends_scribbled_tail_while_ring_is_full)
     cr_assert_eq(atomic_load(&p.prod->tail), p.published);
     /* ...so the quarantined consumer can drain and make room. */
     cr_assert_eq(airsrt_ring_read(&c, &v, 1), 1);
+}
+
+/* A consumer that restarted at a scribbled tail far ahead: the live
+ * producer follows its head instead of staying full for good. */
+Test(ring, producer_restarts_at_consumer_head_past_its_tail)
+{
+    struct airsrt_ring p, c;
+    struct harness_env h;
+    uint64_t far = 1ull << 20;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    push_seq(&p, 0, 64);
+    atomic_store(&p.prod->tail, far);
+    airsrt_ring_consumer_attach(&c);
+    cr_assert_eq(c.read, far);
+    harness_env_fill(&h, 0, 1, 64);
+    /* What it publishes below the consumer's head is lost; once the ring
+     * looks full it reloads head and restarts there. */
+    for (int i = 0; i < 100 && atomic_load(&p.prod->stats.recovered) == 0; i++)
+        (void)airsrt_ring_push(&p, &h.env);
+    cr_assert_eq(atomic_load(&p.prod->stats.recovered), 1, "producer wedged");
+    cr_assert_eq(p.published - far, airsrt_ring_record_size(64));
+    expect_seq(&c, 1);
 }
