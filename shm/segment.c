@@ -342,9 +342,15 @@ static int check_header(struct airsrt_shm *shm, uint64_t file_size)
     if (file_size < sizeof(*h))
         return shm_fail(shm, -EPROTO, "%s is too small for its header",
                         shm->path);
+    /* destroy() unlinks the name read from here: it must be a runtime
+     * name, and when we came by name, the same one. */
+    if (memchr(h->name, '\0', sizeof(h->name)) == NULL ||
+        airsrt_shm_name_validate(h->name) < 0 ||
+        (shm->path[0] == '/' && strcmp(shm->path + 8, h->name) != 0))
+        return shm_fail(shm, -EPROTO, "%s has a corrupt header (name)",
+                        shm->path);
     shm->params = h->params;
     if (h->page_size != page ||
-        memchr(h->name, '\0', sizeof(h->name)) == NULL ||
         airsrt_shm_params_check(&shm->params, shm->err, sizeof(shm->err)) < 0 ||
         memcmp(&shm->params, &h->params, sizeof(shm->params)) != 0)
         return shm_fail(shm, -EPROTO, "%s has a corrupt header (sizes)",

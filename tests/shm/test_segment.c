@@ -213,6 +213,23 @@ Test(segment, attach_rejects_header_with_lying_layout)
     cr_assert_eq(airsrt_shm_attach(&shm, harness_name("seg")), -EPROTO);
 }
 
+Test(segment, attach_rejects_header_naming_another_runtime)
+{
+    struct airsrt_shm shm;
+    int fd;
+
+    harness_segment(2, 0, true);
+    strlcpy(harness_shm.hdr->name, "other", sizeof(harness_shm.hdr->name));
+    cr_assert_eq(airsrt_shm_attach(&shm, harness_name("seg")), -EPROTO);
+    cr_assert(strstr(shm.err, "corrupt header (name)"), "%s", shm.err);
+    /* By descriptor there is no name to compare, but it must be one. */
+    strlcpy(harness_shm.hdr->name, "a b", sizeof(harness_shm.hdr->name));
+    fd = dup(harness_shm.fd);
+    cr_assert_eq(airsrt_shm_attach_fd(&shm, fd), -EPROTO);
+    strlcpy(harness_shm.hdr->name, harness_name("seg"),
+            sizeof(harness_shm.hdr->name));
+}
+
 Test(segment, destroy_removes_the_name)
 {
     struct airsrt_shm shm;
