@@ -17,10 +17,6 @@ static inline void airsrt__cpu_relax(void)
     __asm__ __volatile__("yield");
 #else
     atomic_signal_fence(memory_order_seq_cst);
-/* Reads shared memory exactly once, so that a value checked is the value
- * used even if another process rewrites it meanwhile. */
-#define AIRSRT_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
-
 #endif
 }
 

@@ -113,12 +113,15 @@ static uint8_t filler(uint32_t producer, uint64_t seq, uint32_t i)
 void harness_env_fill(struct harness_env *h, uint32_t producer, uint64_t seq,
                       uint32_t payload_len)
 {
-    cr_assert(payload_len >= 12 && payload_len <= sizeof(h->payload));
+    uint8_t *payload = h->env.payload;
+
+    cr_assert(payload_len >= 12 &&
+              payload_len <= sizeof(h->bytes) - sizeof(h->env));
     airsrt_envelope_init(&h->env, 42, payload_len);
-    memcpy(h->payload, &producer, 4);
-    memcpy(h->payload + 4, &seq, 8);
+    memcpy(payload, &producer, 4);
+    memcpy(payload + 4, &seq, 8);
     for (uint32_t i = 12; i < payload_len; i++)
-        h->payload[i] = filler(producer, seq, i);
+        payload[i] = filler(producer, seq, i);
 }
 
 bool harness_env_check(const struct airsrt_envelope *e, uint32_t payload_len,

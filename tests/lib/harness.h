@@ -51,8 +51,10 @@ uint64_t harness_count(uint64_t n);
 /* A sequenced test envelope: payload holds (producer, seq) then filler
  * bytes derived from them, so a torn or foreign record cannot pass. */
 struct harness_env {
-    struct airsrt_envelope env;
-    uint8_t payload[256];
+    union {
+        struct airsrt_envelope env;     /* env.payload is in bytes[] */
+        uint8_t bytes[sizeof(struct airsrt_envelope) + 256];
+    };
 };
 void harness_env_fill(struct harness_env *h, uint32_t producer, uint64_t seq,
                       uint32_t payload_len);
