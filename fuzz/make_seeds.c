@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "fuzz/fuzz_input.h"
+#include "fuzz/fuzz_registry.h"
 #include "shm/ring.h"
 #include "shm/segment.h"
 
@@ -342,6 +343,204 @@ static void segment_seeds(void)
     airsrt_shm_destroy(&shm);
 }
 
+/* ---- fuzz_registry ---- */
+
+/*
+ * A script under construction, and a registry beside it that the same
+ * calls are made on, so that a seed can name the slot (id - 1) a name
+ * really got: the harness's table starts the same way.
+ */
+struct reg_script {
+    struct seed s;
+    alignas(64) uint8_t region[FUZZ_REG_REGION];
+    struct airsrt_registry reg;
+};
+
+static void reg_start(struct reg_script *r)
+{
+    if (airsrt_registry_init(r->region, sizeof(r->region), FUZZ_REG_CAP) < 0 ||
+        airsrt_registry_bind(&r->reg, r->region, sizeof(r->region),
+                             FUZZ_REG_CAP) < 0)
+        exit(1);
+    r->s.n = 0;
+}
+
+static void reg_op(struct reg_script *r, enum fuzz_reg_op op, uint64_t arg)
+{
+    put(&r->s, op, 1);
+    put(&r->s, arg, 8);
+}
+
+/* The 16 argument bits fuzz_reg_addr() turns into this address. */
+static uint16_t addr16(unsigned worker, unsigned inc, unsigned slot)
+{
+    return (uint16_t)((worker & 3) | (inc & 3) << 2 | (slot & 0x7ff) << 4);
+}
+
+/* Registers name idx in the script and beside it; returns its id. */
+static uint32_t reg_add(struct reg_script *r, unsigned idx, unsigned kind,
+                        uint16_t addr)
+{
+    char name[FUZZ_REG_NAME_BUF];
+    struct airsrt_address a = fuzz_reg_addr(addr);
+    uint32_t id = 0;
+
+    reg_op(r, FUZZ_REG_REGISTER, fuzz_reg_arg(idx, kind, addr));
+    fuzz_reg_name(idx, name);
+    airsrt_registry_register(&r->reg, name, kind, &a, &id);
+    return id;
+}
+
+/* Byte offset of entry field off in slot, as a SCRIBBLE argument. */
+static uint64_t entry_at(uint32_t slot, uint32_t off)
+{
+    return AIRSRT_REGISTRY_ENTRIES_OFF - FUZZ_REG_LOCK_END +
+           (uint64_t)slot * sizeof(struct airsrt_registry_entry) + off;
+}
+
+/* The region beside the script, as the garbage that opens a seed. */
+static void reg_image(struct reg_script *r)
+{
+    struct seed ops = r->s;
+
+    r->s.n = 0;
+    put(&r->s, FUZZ_REG_GARBAGE_MAX, 2);
+    put_bytes(&r->s, r->region + FUZZ_REG_LOCK_END, FUZZ_REG_GARBAGE_MAX);
+    put_bytes(&r->s, ops.b, ops.n);
+}
+
+static void reg_round_trip(struct reg_script *r)
+{
+    uint32_t id3, id4;
+
+    reg_start(r);
+    put(&r->s, 0, 2);
+    for (unsigned i = 0; i < 10; i++)
+        reg_add(r, i, AIRSRT_REGISTRY_NAME + i % 3, addr16(1, 1, i + 1));
+    for (unsigned i = 0; i < 12; i++)
+        reg_op(r, FUZZ_REG_RESOLVE, i);
+    id3 = reg_add(r, 3, AIRSRT_REGISTRY_NAME, addr16(1, 1, 4));
+    id4 = reg_add(r, 4, AIRSRT_REGISTRY_POOL, addr16(1, 1, 5));
+    reg_op(r, FUZZ_REG_LOOKUP, id3);
+    reg_op(r, FUZZ_REG_UNBIND, fuzz_reg_arg(id3, 0, addr16(1, 1, 4)));
+    reg_op(r, FUZZ_REG_UNBIND, fuzz_reg_arg(id4, 0, addr16(1, 2, 5)));
+    reg_add(r, 3, AIRSRT_REGISTRY_NAME, addr16(1, 2, 4));
+    reg_add(r, 4, AIRSRT_REGISTRY_POOL, addr16(2, 1, 5));
+    reg_op(r, FUZZ_REG_UNREGISTER, 5);
+    reg_op(r, FUZZ_REG_RESOLVE, 5);
+    reg_add(r, 5, AIRSRT_REGISTRY_TOPIC, 0);
+    reg_op(r, FUZZ_REG_UNBIND_INC, 1 | 1 << 8);
+    reg_op(r, FUZZ_REG_RESOLVE, 0);
+    reg_op(r, FUZZ_REG_LOOKUP, id3);
+    reg_add(r, 96, AIRSRT_REGISTRY_NAME, addr16(1, 1, 1));
+    reg_add(r, 99, AIRSRT_REGISTRY_NAME, addr16(1, 1, 1));
+    save("fuzz_registry", "clean-round-trip", &r->s);
+}
+
+static void reg_full_table(struct reg_script *r)
+{
+    reg_start(r);
+    put(&r->s, 0, 2);
+    for (unsigned i = 0; i < FUZZ_REG_VALID_NAMES; i++)
+        reg_add(r, i, AIRSRT_REGISTRY_NAME, addr16(i % 4, 1 + i % 3, i));
+    for (unsigned i = 0; i < 20; i += 2)
+        reg_op(r, FUZZ_REG_UNREGISTER, i);
+    for (unsigned i = 70; i < 90; i++)
+        reg_add(r, i, AIRSRT_REGISTRY_NAME, addr16(3, 3, i));
+    for (unsigned i = 0; i < FUZZ_REG_VALID_NAMES; i += 5)
+        reg_op(r, FUZZ_REG_RESOLVE, i);
+    save("fuzz_registry", "clean-full-table", &r->s);
+}
+
+static void reg_writer_dies(struct reg_script *r)
+{
+    uint32_t ids[8];
+
+    reg_start(r);
+    put(&r->s, 0, 2);
+    for (unsigned i = 0; i < 8; i++)
+        ids[i] = reg_add(r, i, AIRSRT_REGISTRY_NAME, addr16(2, 1, i));
+    reg_op(r, FUZZ_REG_DIE, (ids[2] - 1) | (uint64_t)0x1234 << 8);
+    reg_op(r, FUZZ_REG_RESOLVE, 2);
+    reg_op(r, FUZZ_REG_LOOKUP, ids[2]);
+    reg_op(r, FUZZ_REG_RESOLVE, 3);
+    reg_op(r, FUZZ_REG_DIE, (ids[5] - 1) | (uint64_t)40 << 8);
+    reg_op(r, FUZZ_REG_LOOKUP, ids[5]);
+    reg_add(r, 8, AIRSRT_REGISTRY_NAME, addr16(2, 1, 8));
+    reg_op(r, FUZZ_REG_RESOLVE, 2);
+    reg_add(r, 2, AIRSRT_REGISTRY_NAME, addr16(2, 2, 2));
+    reg_op(r, FUZZ_REG_DIE, 0);
+    reg_op(r, FUZZ_REG_UNBIND_INC, 2 | 1 << 8);
+    save("fuzz_registry", "clean-writer-dies", &r->s);
+}
+
+/* A real table as the garbage, then damage the readers must not follow
+ * and the writers must repair. */
+static void reg_damaged_image(struct reg_script *r)
+{
+    uint32_t ids[31];
+
+    reg_start(r);
+    for (unsigned i = 0; i < 31; i++)
+        ids[i] = reg_add(r, i, AIRSRT_REGISTRY_NAME + i % 3,
+                         addr16(i % 4, 1 + i % 3, i));
+    /* The image holds what they did: the script starts after them. */
+    r->s.n = 0;
+    reg_op(r, FUZZ_REG_SCRIBBLE, entry_at(ids[1] - 1, 16) | 0x7ull << 32);
+    reg_op(r, FUZZ_REG_RESOLVE, 1);
+    reg_op(r, FUZZ_REG_SEAL, ids[1] - 1);
+    reg_op(r, FUZZ_REG_LOOKUP, ids[1]);
+    reg_op(r, FUZZ_REG_ODD, ids[2] - 1);
+    reg_op(r, FUZZ_REG_RESOLVE, 2);
+    reg_op(r, FUZZ_REG_SCRIBBLE, entry_at(ids[3] - 1, 32) | 0x20ull << 32);
+    reg_op(r, FUZZ_REG_SEAL, ids[3] - 1);
+    reg_op(r, FUZZ_REG_RESOLVE, 3);
+    reg_op(r, FUZZ_REG_SCRIBBLE, 0 | 0xffffull << 32);   /* capacity */
+    reg_op(r, FUZZ_REG_REGISTER, fuzz_reg_arg(1, AIRSRT_REGISTRY_NAME,
+                                              addr16(1, 2, 1)));
+    reg_op(r, FUZZ_REG_RESOLVE, 4);
+    reg_op(r, FUZZ_REG_UNBIND_INC, 1 | 2 << 8);
+    reg_op(r, FUZZ_REG_DIE, ids[6] - 1);
+    reg_op(r, FUZZ_REG_UNREGISTER, 6);
+    reg_image(r);
+    save("fuzz_registry", "image-damaged", &r->s);
+}
+
+/* Every entry zeroed but one further along a chain: zeroed entries are
+ * corrupt, not empty, so the name past them is still found. */
+static void reg_zeroed_image(struct reg_script *r)
+{
+    uint32_t id = 0;
+
+    reg_start(r);
+    for (unsigned i = 0; i < 40; i++)
+        id = reg_add(r, i, AIRSRT_REGISTRY_NAME, addr16(1, 1, i));
+    r->s.n = 0;
+    for (uint32_t slot = 0; slot < FUZZ_REG_CAP; slot++)
+        if (slot != id - 1)
+            memset(r->region + AIRSRT_REGISTRY_ENTRIES_OFF +
+                   slot * sizeof(struct airsrt_registry_entry), 0,
+                   sizeof(struct airsrt_registry_entry));
+    reg_op(r, FUZZ_REG_RESOLVE, 39);
+    reg_op(r, FUZZ_REG_LOOKUP, id);
+    reg_op(r, FUZZ_REG_RESOLVE, 0);
+    reg_add(r, 0, AIRSRT_REGISTRY_NAME, addr16(1, 2, 0));
+    reg_op(r, FUZZ_REG_UNBIND_INC, 1 | 1 << 8);
+    reg_image(r);
+    save("fuzz_registry", "image-zeroed-entries", &r->s);
+}
+
+static void registry_seeds(void)
+{
+    static struct reg_script r;
+
+    reg_round_trip(&r);
+    reg_full_table(&r);
+    reg_writer_dies(&r);
+    reg_damaged_image(&r);
+    reg_zeroed_image(&r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -355,5 +554,6 @@ int main(int argc, char **argv)
     address_seeds();
     ctl_ring_seeds();
     segment_seeds();
+    registry_seeds();
     return 0;
 }

@@ -216,9 +216,13 @@ static int check_tmpfs_room(struct airsrt_shm *shm, uint64_t size)
     return 0;
 }
 
+/* The control-ring locks and the registry (its lock, and every entry
+ * empty with its checksum). */
 static int init_locks(struct airsrt_shm *shm)
 {
-    int rc = airsrt_robust_init(&airsrt_shm_registry(shm)->lock);
+    int rc = airsrt_registry_init(airsrt_shm_registry(shm),
+                                  shm->layout.registry_size,
+                                  shm->params.registry_capacity);
 
     for (uint32_t w = 0; rc == 0 && w < shm->params.nworkers; w++) {
         struct airsrt_ring_prod *prod =
@@ -244,7 +248,6 @@ static void init_header(struct airsrt_shm *shm, const char *name,
     h->params = shm->params;
     strlcpy(h->name, name, sizeof(h->name));
     h->layout = shm->layout;
-    airsrt_shm_registry(shm)->capacity = shm->params.registry_capacity;
 }
 
 static int create_once(struct airsrt_shm *shm, const char *name, uint32_t page)
