@@ -10,20 +10,6 @@
 
 #include "airsrt/address.h"
 
-bool airsrt_address_is_null(const struct airsrt_address *a)
-{
-    return a->node == 0 && a->worker == 0 && a->incarnation == 0 &&
-           a->slot == 0 && a->generation == 0;
-}
-
-int airsrt_address_validate(const struct airsrt_address *a)
-{
-    if (a->worker >= AIRSRT_MAX_WORKERS || a->incarnation == 0 ||
-        a->slot > AIRSRT_MAX_ACTOR_SLOT || a->generation == 0)
-        return -EINVAL;
-    return 0;
-}
-
 bool airsrt_address_equal(const struct airsrt_address *a,
                           const struct airsrt_address *b)
 {
