@@ -6,8 +6,6 @@
 
 #include <stdatomic.h>
 
-#define AIRSRT_CACHE_LINE 64
-
 /* Spin-wait hint: lets the sibling hyperthread run and saves power. */
 static inline void airsrt__cpu_relax(void)
 {

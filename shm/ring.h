@@ -62,7 +62,6 @@ struct airsrt_ring_rec {
     uint32_t tag;    /* AIRSRT_REC_MAGIC | kind */
 };
 #define AIRSRT_REC_MAGIC      0xA15E7700u
-#define AIRSRT_REC_MAGIC_MASK 0xFFFFFF00u
 #define AIRSRT_REC_PAD        (AIRSRT_REC_MAGIC | 0x01u)
 #define AIRSRT_REC_ENVELOPE   (AIRSRT_REC_MAGIC | 0x02u)
 

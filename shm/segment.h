@@ -103,7 +103,11 @@ enum airsrt_worker_state {
     AIRSRT_WORKER_CRASHED,
 };
 
-/* Supervisor-written part of a worker slot; read-only to workers. */
+/* Supervisor-written part of a worker slot; read-only to workers. Each
+ * field is its own relaxed atomic: readers (workers, tools) take a
+ * snapshot and no field promises anything about another. The supervisor
+ * never crashes without its workers following it, so nothing here is
+ * left half-updated for a survivor. */
 struct airsrt_worker_sup {
     alignas(64) _Atomic uint32_t state;       /* enum airsrt_worker_state */
     _Atomic int32_t pid;
@@ -115,8 +119,11 @@ struct airsrt_worker_sup {
 static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
 
 /* Worker-written part of a worker slot, one page per worker, writable by
- * that worker alone. A crashed worker leaves it as it was at the crash:
- * that is how a crash report names what the worker was handling. */
+ * that worker alone; each field a relaxed atomic, read as a snapshot. A
+ * crashed worker leaves it as it was at the crash: that is how a crash
+ * report names what the worker was handling (handling_actor is not
+ * atomic, so read it only once is_handling or the pid says the writer is
+ * gone). */
 struct airsrt_worker_self {
     _Atomic uint64_t heartbeat_ns;            /* CLOCK_MONOTONIC */
     _Atomic uint32_t incarnation;             /* of the writer */

@@ -18,52 +18,14 @@
 #include "shm/registry.h"
 #include "shm/robust.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/registry_util.h"
 
 TestSuite(registry_crash, .fini = harness_fini);
-
-static struct airsrt_registry reg;
 
 static void open_registry(void)
 {
     harness_segment(4, 1 << 16, false);
     cr_assert_eq(airsrt_registry_open(&reg, &harness_shm), 0);
-}
-
-static struct airsrt_address at(uint16_t worker, uint32_t inc, uint32_t slot)
-{
-    return (struct airsrt_address){ .worker = worker, .incarnation = inc,
-                                    .slot = slot, .generation = 1 };
-}
-
-static uint32_t reg_name(const char *name, struct airsrt_address a)
-{
-    uint32_t id = 0;
-    int rc = airsrt_registry_register(&reg, name, AIRSRT_REGISTRY_NAME, &a,
-                                      &id);
-
-    cr_assert_eq(rc, 0, "register %s: %d", name, rc);
-    return id;
-}
-
-static void expect_resolves(const char *name, uint32_t id,
-                            struct airsrt_address a)
-{
-    struct airsrt_address got;
-    uint32_t got_id;
-
-    cr_assert_eq(airsrt_registry_resolve(&reg, name, &got_id, &got), 0,
-                 "resolve %s", name);
-    cr_assert_eq(got_id, id, "%s: id %u, expected %u", name, got_id, id);
-    cr_assert(airsrt_address_equal(&got, &a), "%s: wrong address", name);
-}
-
-static void kill_and_reap(pid_t pid)
-{
-    int status;
-
-    cr_assert_eq(kill(pid, SIGKILL), 0);
-    status = harness_wait(pid);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 /* Child: takes the registry lock, tells the parent, waits for SIGKILL. */
@@ -102,7 +64,7 @@ Test(registry_crash, writer_killed_mid_entry_next_register_recovers,
     if (pid == 0)
         hold_lock_until_killed(fds[1], torn);
     harness_await(fds[0]);
-    kill_and_reap(pid);
+    harness_kill(pid);
     /* Readers go on without the lock; the torn entry is never followed. */
     cr_assert_eq(airsrt_registry_lookup(&reg, torn, &rec), -EAGAIN);
     cr_assert_eq(airsrt_registry_resolve(&reg, "ledger", NULL, NULL),
@@ -144,7 +106,7 @@ Test(registry_crash, readers_do_not_wait_for_a_writer_stuck_holding_lock,
         expect_resolves("ledger", id, at(1, 1, 1));
         cr_assert_eq(airsrt_registry_lookup(&reg, id, &rec), 0);
     }
-    kill_and_reap(pid);
+    harness_kill(pid);
     holder = at(1, 1, 1);
     cr_assert_eq(airsrt_registry_unbind(&reg, id, &holder), 0);
     cr_assert_eq(atomic_load(&reg.hdr->owner_deaths), 1);
@@ -327,7 +289,7 @@ Test(registry_crash, next_incarnation_rebinds_the_ids_of_a_killed_worker,
     if (pid == 0)
         worker_names(1, fds[1]);
     harness_await(fds[0]);
-    kill_and_reap(pid);
+    harness_kill(pid);
     for (uint32_t k = 0; k < 3; k++) {
         snprintf(name, sizeof(name), "svc-%u", k);
         cr_assert_eq(airsrt_registry_resolve(&reg, name, &ids[k], NULL), 0);

@@ -74,15 +74,6 @@ static void push_range(struct airsrt_ring *r, uint64_t from, uint64_t to,
     }
 }
 
-static void kill_and_reap(pid_t pid)
-{
-    int status;
-
-    cr_assert_eq(kill(pid, SIGKILL), 0);
-    status = harness_wait(pid);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-}
-
 Test(crash, ctl_producer_killed_holding_lock_mid_record, .timeout = 10)
 {
     struct airsrt_ring p, c;
@@ -103,7 +94,7 @@ Test(crash, ctl_producer_killed_holding_lock_mid_record, .timeout = 10)
         die_mid_record(&p, fds[1], 10);
     }
     harness_await(fds[0]);
-    kill_and_reap(pid);
+    harness_kill(pid);
     /* Ten whole records, and not a byte of the eleventh. */
     for (uint64_t seq = 0; seq < 10; seq++)
         expect(&c, 0, seq);
@@ -136,7 +127,7 @@ Test(crash, data_producer_killed_mid_record_next_incarnation_continues,
         die_mid_record(&p, fds[1], 100);
     }
     harness_await(fds[0]);
-    kill_and_reap(pid);
+    harness_kill(pid);
     for (uint64_t seq = 0; seq < 100; seq++)
         expect(&c, 0, seq);
     expect_empty(&c);
@@ -202,7 +193,7 @@ Test(crash, consumer_killed_mid_batch_next_one_resumes_at_release,
     if (pid == 0)
         consume_then_die(&c, 40, 10, fds[1]);
     harness_await(fds[0]);
-    kill_and_reap(pid);
+    harness_kill(pid);
     /* The unreleased batch (40..49) is seen again: at-least-once between
      * read and release. Nothing before it comes back, nothing is lost. */
     airsrt_ring_consumer_attach(&c);

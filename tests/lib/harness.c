@@ -87,6 +87,16 @@ int harness_wait(pid_t pid)
     return status;
 }
 
+void harness_kill(pid_t pid)
+{
+    int status;
+
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    status = harness_wait(pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+              "status %#x", status);
+}
+
 void harness_fini(void)
 {
     for (int i = 0; i < nkids; i++) {

@@ -39,6 +39,10 @@ __attribute__((noreturn)) void harness_exit(int code);
 /* Waits for child pid; returns its raw wait status. */
 int harness_wait(pid_t pid);
 
+/* Kills child pid with SIGKILL (kill -9, by pid), reaps it and asserts it
+ * died of that signal. */
+void harness_kill(pid_t pid);
+
 /* Kills (SIGKILL, by pid) and reaps every child still alive, destroys the
  * segment. Criterion .fini of every suite here. */
 void harness_fini(void);

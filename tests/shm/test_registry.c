@@ -15,10 +15,9 @@
 
 #include "shm/registry.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/registry_util.h"
 
 TestSuite(registry, .fini = harness_fini);
-
-static struct airsrt_registry reg;
 
 /* A segment whose registry has cap entries (0 = the default), and reg
  * bound to it. */
@@ -34,35 +33,6 @@ static void open_registry(uint32_t cap)
                  "create: %s", harness_shm.err);
     shm_unlink(harness_shm.path);
     cr_assert_eq(airsrt_registry_open(&reg, &harness_shm), 0);
-}
-
-static struct airsrt_address at(uint16_t worker, uint32_t inc, uint32_t slot)
-{
-    return (struct airsrt_address){ .worker = worker, .incarnation = inc,
-                                    .slot = slot, .generation = 1 };
-}
-
-static uint32_t reg_name(const char *name, struct airsrt_address a)
-{
-    uint32_t id = 0;
-    int rc = airsrt_registry_register(&reg, name, AIRSRT_REGISTRY_NAME, &a,
-                                      &id);
-
-    cr_assert_eq(rc, 0, "register %s: %d", name, rc);
-    cr_assert(id >= 1 && id <= reg.capacity);
-    return id;
-}
-
-static void expect_resolves(const char *name, uint32_t id,
-                            struct airsrt_address a)
-{
-    struct airsrt_address got;
-    uint32_t got_id;
-    int rc = airsrt_registry_resolve(&reg, name, &got_id, &got);
-
-    cr_assert_eq(rc, 0, "resolve %s: %d", name, rc);
-    cr_assert_eq(got_id, id, "%s: id %u, expected %u", name, got_id, id);
-    cr_assert(airsrt_address_equal(&got, &a), "%s: wrong address", name);
 }
 
 /* The documented home slot, computed independently: FNV-1a-32 mod cap. */
