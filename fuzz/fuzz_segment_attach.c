@@ -12,7 +12,7 @@
  * segment's layout lies inside the file: each region and ring the
  * accessors hand out can be read and its consumer block written without a
  * fault, and the consumers terminate; the protection map for the last
- * worker succeeds and leaves its own page writable. The descriptor is
+ * worker succeeds and leaves its own page and actors region writable. The descriptor is
  * owned by attach from the call on: closed on refusal, closed by detach
  * on success.
  */
@@ -97,6 +97,7 @@ static void exercise(const struct airsrt_shm *shm)
     check_inside(shm, shm->hdr, sizeof(*shm->hdr));
     check_inside(shm, airsrt_shm_registry(shm), shm->layout.registry_size);
     FUZZ_CHECK(airsrt_shm_worker_sup(shm, n) == NULL);
+    FUZZ_CHECK(airsrt_shm_actor_stats(shm, n) == NULL);
     FUZZ_CHECK(airsrt_shm_data_ring(shm, n, 0, &r) == -EINVAL);
     if (n > MAX_WORKERS_READ)
         n = MAX_WORKERS_READ;
@@ -107,6 +108,9 @@ static void exercise(const struct airsrt_shm *shm)
                      sizeof(struct airsrt_worker_self));
         check_inside(shm, airsrt_shm_doorbell(shm, w),
                      sizeof(struct airsrt_doorbell));
+        check_inside(shm, airsrt_shm_actor_stats(shm, w),
+                     ((uint64_t)shm->params.actors_max + 1) *
+                     sizeof(struct airsrt_actor_stats));
         FUZZ_CHECK(airsrt_shm_ctl_ring(shm, w, &r) == 0);
         read_ring(shm, &r);
         for (uint32_t to = 0; to < n; to++) {
@@ -117,15 +121,17 @@ static void exercise(const struct airsrt_shm *shm)
 }
 
 /* The protection map of an accepted layout lies inside the mapping, and
- * leaves the worker its own page writable. */
+ * leaves the worker its own page and actors region writable. */
 static void protect(struct airsrt_shm *shm)
 {
     uint32_t w = shm->params.nworkers - 1;
-    volatile uint8_t *self;
+    volatile uint8_t *self, *stats;
 
     FUZZ_CHECK(airsrt_shm_protect_for_worker(shm, w) == 0);
     self = (volatile uint8_t *)airsrt_shm_worker_self(shm, w);
     self[0] = self[0];
+    stats = (volatile uint8_t *)airsrt_shm_actor_stats(shm, w);
+    stats[0] = stats[0];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -210,7 +210,7 @@ static void envelope_seeds(void)
     envelope_seed("valid-exact-avail", 0, size, AIRSRT_PAYLOAD_MAX_DEFAULT,
                   e, size);
     envelope_seed("valid-payload-at-max", 0, size + 8, 16, e, size + 8);
-    e->flags = 1;
+    e->flags = 0x80;
     envelope_seed("unknown-flag", 0, size, AIRSRT_PAYLOAD_MAX_DEFAULT, e,
                   size);
     e = make_env(0, 2);
@@ -319,7 +319,8 @@ static void segment_seeds(void)
     struct airsrt_shm_params p = { .nworkers = 1, .ring_bytes = 4096,
                                    .ctl_ring_bytes = 4096,
                                    .registry_capacity = 4,
-                                   .payload_max = 1024 };
+                                   .payload_max = 1024,
+                                   .actors_max = 16 };
     struct airsrt_shm shm;
     struct airsrt_ring r;
 
@@ -329,6 +330,7 @@ static void segment_seeds(void)
     }
     if (shm.size > SEED_MAX) {
         fprintf(stderr, "make_seeds: segment of %zu bytes\n", shm.size);
+        airsrt_shm_destroy(&shm);
         exit(1);
     }
     segment_seed("one-worker-empty", &shm, shm.size);

@@ -94,12 +94,17 @@ int airsrt_shm_params_check(struct airsrt_shm_params *p, char *err, size_t len)
         p->registry_capacity = AIRSRT_REGISTRY_CAP_DEFAULT;
     if (p->payload_max == 0)
         p->payload_max = AIRSRT_PAYLOAD_MAX_DEFAULT;
+    if (p->actors_max == 0)
+        p->actors_max = AIRSRT_ACTORS_MAX_DEFAULT;
     if (p->nworkers == 0 || p->nworkers > AIRSRT_MAX_WORKERS)
         return fail(err, len, -EINVAL, "nworkers %u is not between 1 and %u",
                     p->nworkers, AIRSRT_MAX_WORKERS);
     if (p->registry_capacity > AIRSRT_REGISTRY_CAP_MAX)
         return fail(err, len, -EINVAL, "registry capacity %u exceeds %u",
                     p->registry_capacity, AIRSRT_REGISTRY_CAP_MAX);
+    if (p->actors_max > AIRSRT_MAX_ACTOR_SLOT)
+        return fail(err, len, -EINVAL, "actors_max %u exceeds %u",
+                    p->actors_max, AIRSRT_MAX_ACTOR_SLOT);
     if (p->payload_max > AIRSRT_PAYLOAD_MAX_LIMIT)
         return fail(err, len, -EINVAL, "payload_max %u exceeds %u",
                     p->payload_max, AIRSRT_PAYLOAD_MAX_LIMIT);
@@ -138,6 +143,10 @@ void airsrt_shm_layout_compute(const struct airsrt_shm_params *p,
                                 (uint64_t)p->registry_capacity *
                                 sizeof(struct airsrt_registry_entry), page);
     off += l->registry_size;
+    l->actors_off = off;
+    l->actors_stride = round_up(((uint64_t)p->actors_max + 1) *
+                                sizeof(struct airsrt_actor_stats), page);
+    off += n * l->actors_stride;
     l->total_size = off;
 }
 
@@ -492,6 +501,9 @@ int airsrt_shm_protect_for_worker(struct airsrt_shm *shm, uint32_t w)
                            l->registry_off - l->doorbell_off);
     if (rc == 0)
         rc = make_writable(shm, l->registry_off, l->registry_size);
+    if (rc == 0)
+        rc = make_writable(shm, l->actors_off + w * l->actors_stride,
+                           l->actors_stride);
     return rc;
 }
 
@@ -523,6 +535,15 @@ struct airsrt_doorbell *airsrt_shm_doorbell(const struct airsrt_shm *shm,
 struct airsrt_registry_hdr *airsrt_shm_registry(const struct airsrt_shm *shm)
 {
     return (void *)(shm->base + shm->layout.registry_off);
+}
+
+struct airsrt_actor_stats *airsrt_shm_actor_stats(const struct airsrt_shm *shm,
+                                                  uint32_t w)
+{
+    if (w >= shm->params.nworkers)
+        return NULL;
+    return (void *)(shm->base + shm->layout.actors_off +
+                    w * shm->layout.actors_stride);
 }
 
 static struct airsrt_ring_cons *cons_block(const struct airsrt_shm *shm,

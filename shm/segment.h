@@ -23,6 +23,8 @@
  *   control[r]    P + bytes  supervisor, tools  prod block + buffer
  *   doorbells     N x 64 B   everyone        futex words
  *   registry      hdr + cap  everyone        under its robust mutex
+ *   actors[w]     (A+1)x40 B worker w        per-actor counters, by slot
+ *                                            (A = actors_max)
  *
  * Pages nobody touches cost no memory, so N^2 rings are cheap until used.
  */
@@ -42,11 +44,13 @@
 #include "shm/ring.h"
 
 #define AIRSRT_SHM_MAGIC          0x3130545253524941ull /* "AIRSRT01" */
-#define AIRSRT_SHM_VERSION        1u
+#define AIRSRT_SHM_VERSION        2u
 #define AIRSRT_RUNTIME_NAME_MAX   63u
 #define AIRSRT_SHM_PATH_MAX       (AIRSRT_RUNTIME_NAME_MAX + 9u)
 #define AIRSRT_SHM_ERR_MAX        256u
 #define AIRSRT_DEAD_LETTER_REASONS 8u
+#define AIRSRT_WORKER_TYPE_NAMES  64u   /* actor type names a worker shows */
+#define AIRSRT_TYPE_NAME_MAX      31u
 
 /* Sizes chosen at creation. A zero field takes the default below. */
 struct airsrt_shm_params {
@@ -55,11 +59,14 @@ struct airsrt_shm_params {
     uint32_t ctl_ring_bytes;      /* per control ring; power of two */
     uint32_t registry_capacity;   /* entries */
     uint32_t payload_max;         /* largest payload any ring carries */
+    uint32_t actors_max;          /* actor slots per worker, 1 ..
+                                     AIRSRT_MAX_ACTOR_SLOT */
 };
 #define AIRSRT_RING_BYTES_DEFAULT      (1u << 20)
 #define AIRSRT_CTL_RING_BYTES_DEFAULT  (256u << 10)
 #define AIRSRT_REGISTRY_CAP_DEFAULT    4096u
 #define AIRSRT_REGISTRY_CAP_MAX        (1u << 20)
+#define AIRSRT_ACTORS_MAX_DEFAULT      65536u
 
 /* Offsets and strides in bytes from the start of the segment. */
 struct airsrt_shm_layout {
@@ -70,6 +77,7 @@ struct airsrt_shm_layout {
     uint64_t ctl_off, ctl_stride;
     uint64_t doorbell_off;
     uint64_t registry_off, registry_size;
+    uint64_t actors_off, actors_stride;
     uint64_t total_size;
 };
 
@@ -123,18 +131,76 @@ static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
  * crashed worker leaves it as it was at the crash: that is how a crash
  * report names what the worker was handling (handling_actor is not
  * atomic, so read it only once is_handling or the pid says the writer is
- * gone). */
+ * gone). The next incarnation rewrites it whole before it runs an actor.
+ *
+ * envelopes_in counts envelopes put in a mailbox here (local or from a
+ * ring), envelopes_out those sent from here; dead_letters is indexed by
+ * enum airsrt_dead_letter_reason (airsrt/deadletter.h). actors_high is
+ * one past the highest actor slot used this incarnation: entries of the
+ * actors region at or above it mean nothing. type_names[i] names the
+ * actor type an actors entry with type i has (NUL-terminated, cut to
+ * AIRSRT_TYPE_NAME_MAX). */
 struct airsrt_worker_self {
     _Atomic uint64_t heartbeat_ns;            /* CLOCK_MONOTONIC */
     _Atomic uint32_t incarnation;             /* of the writer */
     _Atomic uint32_t is_handling;             /* 1 while in a handler */
     struct airsrt_address handling_actor;
     _Atomic uint32_t handling_type;
-    uint32_t reserved;
+    _Atomic uint32_t state;                   /* enum airsrt_worker_state,
+                                                 as the worker sees itself */
     _Atomic uint64_t envelopes_in;
     _Atomic uint64_t envelopes_out;
     _Atomic uint64_t dead_letters[AIRSRT_DEAD_LETTER_REASONS];
+    _Atomic uint32_t actors_alive;
+    _Atomic uint32_t actors_high;
+    _Atomic uint64_t actors_spawned;
+    _Atomic uint64_t actor_failures;          /* handler or pre_start errors */
+    _Atomic uint64_t actor_restarts;
+    _Atomic uint64_t forwarded;               /* sent on to a name's holder */
+    _Atomic uint64_t backpressure;            /* sends that found a ring full */
+    _Atomic uint64_t outbox_envelopes;        /* held for full rings now */
+    _Atomic uint32_t ntypes;
+    uint32_t reserved;
+    char type_names[AIRSRT_WORKER_TYPE_NAMES][AIRSRT_TYPE_NAME_MAX + 1];
 };
+
+/*
+ * Per-actor counters: entry s of worker w's actors region describes actor
+ * slot s (entry 0 is never used). Written by worker w alone, each field
+ * with a relaxed store, never read back by it; tools read a snapshot, in
+ * which fields may come from different moments. The scheduler publishes
+ * depth, handled and last_ns once per turn of the actor, not per message,
+ * so they lag by at most one turn.
+ *
+ *  off  field       meaning
+ *    0  generation  of the slot's actor (its address); 0 = never used
+ *    4  state       enum airsrt_actor_state (airsrt/actor.h)
+ *    5  reserved
+ *    6  type        index into the worker's type_names
+ *    8  depth       mailbox depth after its last turn
+ *   12  name_id     registry id of its registered name, 0 = none
+ *   16  restarts    since it was spawned
+ *   20  reserved
+ *   24  handled     envelopes handled since it was spawned
+ *   32  last_ns     CLOCK_MONOTONIC of its last turn, 0 = none yet
+ *
+ * What a crash leaves behind: whatever the entries said; the worker's
+ * next incarnation zeroes the whole region before it spawns anything.
+ */
+struct airsrt_actor_stats {
+    _Atomic uint32_t generation;
+    _Atomic uint8_t state;
+    uint8_t reserved;
+    _Atomic uint16_t type;
+    _Atomic uint32_t depth;
+    _Atomic uint32_t name_id;
+    _Atomic uint32_t restarts;
+    uint32_t reserved2;
+    _Atomic uint64_t handled;
+    _Atomic uint64_t last_ns;
+};
+static_assert(sizeof(struct airsrt_actor_stats) == 40, "shm ABI");
+static_assert(offsetof(struct airsrt_actor_stats, handled) == 24, "shm ABI");
 
 /* A process's view of a segment. Not shared. */
 struct airsrt_shm {
@@ -189,8 +255,8 @@ int airsrt_shm_destroy(struct airsrt_shm *shm);
 /*
  * The protection map: maps the whole segment read-only for this process,
  * then gives write access back to what worker w must write: its outbound
- * rings, its inbound consumer blocks, its worker_self page, the doorbells
- * and the registry. A stray write anywhere else faults in w. 0 or -errno.
+ * rings, its inbound consumer blocks, its worker_self page, its actors
+ * region, the doorbells and the registry. A stray write anywhere else faults in w. 0 or -errno.
  */
 int airsrt_shm_protect_for_worker(struct airsrt_shm *shm, uint32_t w);
 
@@ -202,6 +268,9 @@ struct airsrt_worker_self *airsrt_shm_worker_self(const struct airsrt_shm *shm,
 struct airsrt_doorbell *airsrt_shm_doorbell(const struct airsrt_shm *shm,
                                             uint32_t w);
 struct airsrt_registry_hdr *airsrt_shm_registry(const struct airsrt_shm *shm);
+/* Entry 0 of worker w's actors region (actors_max + 1 entries). */
+struct airsrt_actor_stats *airsrt_shm_actor_stats(const struct airsrt_shm *shm,
+                                                  uint32_t w);
 
 /* Binds r to the data ring from -> to; the caller then attaches a role. */
 int airsrt_shm_data_ring(const struct airsrt_shm *shm, uint32_t from,

@@ -34,7 +34,8 @@ enum airsrt_priority {
  *  off  field           meaning
  *    0  type            message type id, chosen by the application
  *    4  priority        enum airsrt_priority
- *    5  flags           AIRSRT_ENV_F_*, unknown bits are rejected
+ *    5  flags           AIRSRT_ENV_F_*, unknown bits are rejected;
+ *                       bits 0-2 count forwards to a name's new holder
  *    6  reserved        must be 0
  *    8  payload_len     bytes of payload after the header
  *   12  recipient_name  registry id of the name it was sent to, 0 = none;
@@ -67,7 +68,12 @@ static_assert(offsetof(struct airsrt_envelope, sender) == 16, "envelope ABI");
 static_assert(offsetof(struct airsrt_envelope, message_id) == 72, "envelope ABI");
 
 #define AIRSRT_ENVELOPE_HDR_SIZE ((uint32_t)sizeof(struct airsrt_envelope))
-#define AIRSRT_ENV_F_ALL 0u /* no flags defined yet */
+/* How often a worker passed the envelope on to the worker that holds its
+ * recipient name now; at AIRSRT_ENV_HOPS_MAX it is not passed on again,
+ * so a name that keeps moving cannot bounce an envelope forever. */
+#define AIRSRT_ENV_F_HOPS  0x07u
+#define AIRSRT_ENV_HOPS_MAX 7u
+#define AIRSRT_ENV_F_ALL   AIRSRT_ENV_F_HOPS
 
 /* Bytes of an envelope with this payload length. */
 static inline size_t airsrt_envelope_size(uint32_t payload_len)

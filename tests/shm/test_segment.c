@@ -49,6 +49,10 @@ Test(segment, create_refuses_bad_params_with_reason)
     p = (struct airsrt_shm_params){ .nworkers = 2, .ring_bytes = 8192 };
     cr_assert_eq(airsrt_shm_create(&shm, harness_name("p"), &p), -EINVAL);
     cr_assert(strstr(shm.err, "cannot hold two envelopes"), "%s", shm.err);
+    p = (struct airsrt_shm_params){ .nworkers = 2,
+                                    .actors_max = AIRSRT_MAX_ACTOR_SLOT + 1 };
+    cr_assert_eq(airsrt_shm_create(&shm, harness_name("p"), &p), -EINVAL);
+    cr_assert(strstr(shm.err, "actors_max 16777216"), "%s", shm.err);
     cr_assert_eq(airsrt_shm_create(&shm, "bad/name", &p), -EINVAL);
     cr_assert(strstr(shm.err, "invalid runtime name"), "%s", shm.err);
 }
@@ -197,7 +201,7 @@ Test(segment, attach_rejects_other_layout_version)
     harness_segment(2, 0, true);
     harness_shm.hdr->version = AIRSRT_SHM_VERSION + 1;
     cr_assert_eq(airsrt_shm_attach(&shm, harness_name("seg")), -EPROTONOSUPPORT);
-    cr_assert(strstr(shm.err, "layout version 2"), "%s", shm.err);
+    cr_assert(strstr(shm.err, "layout version 3"), "%s", shm.err);
 }
 
 Test(segment, attach_rejects_header_with_lying_layout)
@@ -249,7 +253,7 @@ Test(segment, lays_out_page_aligned_disjoint_regions)
     l = &harness_shm.layout;
     uint64_t off[] = { l->worker_sup_off, l->worker_self_off, l->outbound_off,
                        l->inbound_off, l->ctl_off, l->doorbell_off,
-                       l->registry_off, l->total_size };
+                       l->registry_off, l->actors_off, l->total_size };
     for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
         cr_assert_eq(off[i] % (uint64_t)page, 0, "region %zu", i);
         if (i > 0)
@@ -257,6 +261,9 @@ Test(segment, lays_out_page_aligned_disjoint_regions)
     }
     cr_assert_eq(l->ctl_off - l->inbound_off, 5 * l->inbound_stride);
     cr_assert_geq(l->inbound_stride, 6 * sizeof(struct airsrt_ring_cons));
+    cr_assert_eq(l->total_size - l->actors_off, 5 * l->actors_stride);
+    cr_assert_geq(l->actors_stride, (AIRSRT_ACTORS_MAX_DEFAULT + 1) *
+                                    sizeof(struct airsrt_actor_stats));
     cr_assert_eq(harness_shm.size, l->total_size);
     cr_assert_eq(airsrt_shm_registry(&harness_shm)->capacity,
                  AIRSRT_REGISTRY_CAP_DEFAULT);
@@ -270,6 +277,7 @@ Test(segment, accessors_refuse_out_of_range_index)
     cr_assert_null(airsrt_shm_worker_sup(&harness_shm, 2));
     cr_assert_null(airsrt_shm_worker_self(&harness_shm, 2));
     cr_assert_null(airsrt_shm_doorbell(&harness_shm, 2));
+    cr_assert_null(airsrt_shm_actor_stats(&harness_shm, 2));
     cr_assert_eq(airsrt_shm_data_ring(&harness_shm, 0, 2, &r), -EINVAL);
     cr_assert_eq(airsrt_shm_ctl_ring(&harness_shm, 2, &r), -EINVAL);
     cr_assert_eq(airsrt_shm_protect_for_worker(&harness_shm, 2), -EINVAL);
@@ -312,6 +320,7 @@ static void write_own_regions(void)
         harness_exit(4);
     airsrt_ring_release_all(&in);
     atomic_store(&airsrt_shm_worker_self(&harness_shm, 1)->heartbeat_ns, 1);
+    atomic_store(&airsrt_shm_actor_stats(&harness_shm, 1)[7].handled, 1);
     airsrt_doorbell_ring(airsrt_shm_doorbell(&harness_shm, 0));
     atomic_store(&airsrt_shm_doorbell(&harness_shm, 0)->seq, 5);
     airsrt_shm_registry(&harness_shm)->count = 1;
@@ -344,6 +353,11 @@ static void scribble_on_ring_0_to_2(void)
 static void scribble_on_own_sup_slot(void)
 {
     atomic_store(&airsrt_shm_worker_sup(&harness_shm, 1)->state, 99);
+}
+
+static void scribble_on_other_workers_actor_stats(void)
+{
+    atomic_store(&airsrt_shm_actor_stats(&harness_shm, 2)[1].handled, 1);
 }
 
 static void scribble_on_producer_tail(void)
@@ -393,6 +407,8 @@ Test(protect, worker_cannot_write_supervisor_part_or_inbound_tail,
     status = as_worker(1, scribble_on_own_sup_slot);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
     status = as_worker(1, scribble_on_producer_tail);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    status = as_worker(1, scribble_on_other_workers_actor_stats);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
     cr_assert_eq(atomic_load(&airsrt_shm_worker_sup(&harness_shm, 1)->state), 0);
 }
