@@ -12,9 +12,9 @@
  * segment's layout lies inside the file: each region and ring the
  * accessors hand out can be read and its consumer block written without a
  * fault, and the consumers terminate; the protection map for the last
- * worker succeeds and leaves its own page and actors region writable. The descriptor is
- * owned by attach from the call on: closed on refusal, closed by detach
- * on success.
+ * worker succeeds and leaves its own page and actors region writable.
+ * The descriptor is owned by attach from the call on: closed on refusal,
+ * closed by detach on success.
  */
 #include <errno.h>
 #include <fcntl.h>
