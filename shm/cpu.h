@@ -1,5 +1,6 @@
 /*
- * shm/cpu.h - what spinning code tells the CPU. Private to shm/.
+ * shm/cpu.h - what spinning code tells the CPU. Private to the library
+ * (shm/ and worker/).
  */
 #ifndef AIRSRT_SHM_CPU_H
 #define AIRSRT_SHM_CPU_H

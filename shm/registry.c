@@ -540,3 +540,13 @@ int airsrt_registry_lookup(const struct airsrt_registry *reg, uint32_t id,
         rc = -ENOENT;
     return rc;
 }
+
+uint32_t airsrt_registry_generation(const struct airsrt_registry *reg,
+                                    uint32_t id)
+{
+    if (id == 0 || id > reg->capacity)
+        return 0;
+    /* Pairs with the release store in entry_write_locked(). */
+    return atomic_load_explicit(&reg->entries[id - 1].generation,
+                                memory_order_acquire);
+}

@@ -261,4 +261,13 @@ int airsrt_registry_resolve(const struct airsrt_registry *reg,
 int airsrt_registry_lookup(const struct airsrt_registry *reg, uint32_t id,
                            struct airsrt_registry_record *rec);
 
+/*
+ * Lock-free: the generation of entry id (acquire), so that a reader can
+ * cache what airsrt_registry_lookup() gave it and keep using it while the
+ * generation stays the same and even: every write changes it. 0 for an id
+ * 0 or past the capacity. Any process, any time.
+ */
+uint32_t airsrt_registry_generation(const struct airsrt_registry *reg,
+                                    uint32_t id);
+
 #endif

@@ -6,5 +6,11 @@
 
 #include "airsrt/address.h"
 #include "airsrt/envelope.h"
+#include "airsrt/actor.h"
+#include "airsrt/message.h"
+#include "airsrt/names.h"
+#include "airsrt/deadletter.h"
+#include "airsrt/error.h"
+#include "airsrt/worker.h"
 
 #endif

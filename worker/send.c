@@ -1,0 +1,328 @@
+/*
+ * worker/send.c - building envelopes and routing them: the send API,
+ * replies, and the delivery of envelopes that arrived from rings.
+ *
+ * Routing rules (DESIGN.md "Envelopes and addresses"):
+ *  - to an address: its worker, where it reaches the actor if the
+ *    address is still live, else a dead letter (stale) - never another
+ *    actor, since slot generation and worker incarnation are checked;
+ *  - to a name: its registry id travels; the worker it reaches resolves
+ *    the id on delivery and delivers locally, passes the envelope on to
+ *    the name's holder now (at most AIRSRT_ENV_HOPS_MAX times), or, if
+ *    nobody holds it, makes it a dead letter (unbound);
+ *  - to nobody: a command, accepted from the control ring only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "worker/worker_impl.h"
+
+/* How often a delivery retries a registry entry caught mid-write. */
+#define NAME_LOOKUP_TRIES 64
+
+static int build_header(struct airsrt_ctx *ctx,
+                        const struct airsrt_send_opts *o, uint32_t type,
+                        uint32_t len, struct airsrt_envelope *h)
+{
+    struct airsrt_worker *w = ctx->w;
+
+    if (len > w->payload_max)
+        return -EMSGSIZE;
+    if (o->priority > AIRSRT_PRIO_SYSTEM ||
+        (!airsrt_address_is_null(&o->reply_to) &&
+         airsrt_address_validate(&o->reply_to) < 0))
+        return -EINVAL;
+    memset(h, 0, sizeof(*h));
+    h->type = type;
+    h->priority = o->priority;
+    h->payload_len = len;
+    h->sender = ctx->self;
+    h->reply_to = o->reply_to;
+    h->correlation_id = o->correlation_id;
+    h->message_id = airsrt_msgid_next(&w->ids);
+    h->deadline_ns = o->ttl_ns ? airsrt_now_ns() + o->ttl_ns : 0;
+    return 0;
+}
+
+static struct msg *local_copy(struct airsrt_worker *w,
+                              const struct airsrt_envelope *h,
+                              const void *payload)
+{
+    struct msg *m = airsrt__msg_alloc(&w->pool, h->payload_len);
+
+    if (m != NULL) {
+        memcpy(&m->env, h, AIRSRT_ENVELOPE_HDR_SIZE);
+        memcpy(m->env.payload, payload, h->payload_len);
+    }
+    return m;
+}
+
+/* Tells a remote sender that a's mailbox refused its envelope. */
+static void notify_rejected(struct airsrt_worker *w, struct actor *a,
+                            const struct airsrt_envelope *refused)
+{
+    struct airsrt_ctx ctx = airsrt__actor_ctx(w, a);
+    struct airsrt_send_opts o = { .priority = AIRSRT_PRIO_SYSTEM };
+    struct airsrt_rejected r = { .type = refused->type,
+                                 .message_id = refused->message_id,
+                                 .correlation_id = refused->correlation_id,
+                                 .recipient = ctx.self };
+    struct airsrt_envelope h;
+
+    if (airsrt_address_is_null(&refused->sender) ||
+        build_header(&ctx, &o, AIRSRT_MSG_REJECTED, sizeof(r), &h) < 0)
+        return;
+    h.recipient = refused->sender;
+    if (h.recipient.node == 0 && h.recipient.worker < w->nworkers &&
+        h.recipient.worker != w->index)
+        airsrt__transport_send(w, h.recipient.worker, &h, &r);
+}
+
+/* Puts m, addressed to live actor a, in its mailbox. A stop request is
+ * carried out instead. Returns what a local sender is told. */
+static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
+                   bool is_remote)
+{
+    struct airsrt_envelope refused;
+    int rc;
+
+    if (m->env.type == AIRSRT_MSG_STOP) {
+        airsrt__actor_request_stop(w, a, false);
+        airsrt__msg_free(&w->pool, m);
+        return 0;
+    }
+    if (is_remote && a->overflow == AIRSRT_OVERFLOW_REJECT)
+        refused = m->env;
+    rc = airsrt__mailbox_put(w, a, m);
+    if (rc == -ENOBUFS && is_remote)
+        notify_rejected(w, a, &refused);
+    return rc;
+}
+
+/* Passes m on to the worker that holds its name now. */
+static void forward(struct airsrt_worker *w, struct msg *m, uint32_t to)
+{
+    uint32_t hops = m->env.flags & AIRSRT_ENV_F_HOPS;
+
+    if (hops >= AIRSRT_ENV_HOPS_MAX) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return;
+    }
+    m->env.flags = (uint8_t)((m->env.flags & ~AIRSRT_ENV_F_HOPS) | (hops + 1));
+    if (airsrt__transport_send(w, to, &m->env, m->env.payload) < 0) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return;
+    }
+    airsrt__stat_add(&w->self->forwarded, 1);
+    airsrt__msg_free(&w->pool, m);
+}
+
+static int lookup_holder(struct airsrt_worker *w, uint32_t id,
+                         struct airsrt_address *addr)
+{
+    struct airsrt_address last;
+    int rc = -EAGAIN;
+
+    for (int i = 0; i < NAME_LOOKUP_TRIES && rc == -EAGAIN; i++)
+        rc = airsrt__names_lookup_id(w, id, addr, &last);
+    return rc;
+}
+
+/* Delivers m, sent to a name, where the name is held now. */
+static int route_name(struct airsrt_worker *w, struct msg *m, bool is_remote)
+{
+    struct airsrt_address holder;
+    struct actor *a;
+
+    if (lookup_holder(w, m->env.recipient_name, &holder) < 0 ||
+        airsrt_address_is_null(&holder)) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNBOUND);
+        return 0;
+    }
+    if (holder.node != 0 || holder.worker >= w->nworkers) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return 0;
+    }
+    if (holder.worker != w->index) {
+        forward(w, m, holder.worker);
+        return 0;
+    }
+    a = airsrt__actor_find(w, &holder);
+    if (a == NULL) {
+        /* Held by our previous incarnation and not taken over, or by an
+         * actor that is gone: nobody holds it. */
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNBOUND);
+        return 0;
+    }
+    return deliver(w, a, m, is_remote);
+}
+
+static void run_command(struct airsrt_worker *w, struct msg *m, bool is_ctl)
+{
+    if (is_ctl && m->env.type == AIRSRT_CTL_SHUTDOWN) {
+        airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
+        airsrt__msg_free(&w->pool, m);
+        return;
+    }
+    airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+}
+
+void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
+                           bool is_ctl)
+{
+    const struct airsrt_address *to = &m->env.recipient;
+    struct actor *a;
+
+    if (m->env.recipient_name != 0) {
+        route_name(w, m, true);
+        return;
+    }
+    if (airsrt_address_is_null(to)) {
+        run_command(w, m, is_ctl);
+        return;
+    }
+    if (to->node != 0 || to->worker != w->index) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return;
+    }
+    a = airsrt__actor_find(w, to);
+    if (a == NULL) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_STALE);
+        return;
+    }
+    deliver(w, a, m, true);
+}
+
+/* ---- sending ---- */
+
+static int send_to_address(struct airsrt_worker *w, struct airsrt_envelope *h,
+                           const void *payload,
+                           const struct airsrt_address *to)
+{
+    struct actor *a;
+    struct msg *m;
+
+    if (airsrt_address_is_null(to) || airsrt_address_validate(to) < 0)
+        return -EINVAL;
+    if (to->node != 0)
+        return -EHOSTUNREACH;
+    if (to->worker >= w->nworkers)
+        return -EINVAL;
+    h->recipient = *to;
+    if (to->worker != w->index)
+        return airsrt__transport_send(w, to->worker, h, payload);
+    m = local_copy(w, h, payload);
+    if (m == NULL)
+        return -ENOMEM;
+    a = airsrt__actor_find(w, to);
+    if (a == NULL) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_STALE);
+        return -ESTALE;
+    }
+    return deliver(w, a, m, false);
+}
+
+static int send_to_name(struct airsrt_worker *w, struct airsrt_envelope *h,
+                        const void *payload, const char *name)
+{
+    struct airsrt_address holder, last;
+    uint32_t dest;
+    struct msg *m;
+    int rc = airsrt__names_route(w, name, &h->recipient_name, &holder, &last);
+
+    if (rc < 0)
+        return rc;
+    if (airsrt_address_is_null(&holder))
+        holder = last;      /* wait for its next incarnation there */
+    if (airsrt_address_is_null(&holder))
+        return -EHOSTDOWN;
+    if (holder.node != 0)
+        return -EHOSTUNREACH;
+    dest = holder.worker;
+    if (dest >= w->nworkers)
+        return -EHOSTDOWN;
+    if (dest != w->index)
+        return airsrt__transport_send(w, dest, h, payload);
+    m = local_copy(w, h, payload);
+    if (m == NULL)
+        return -ENOMEM;
+    return route_name(w, m, false);
+}
+
+static int send_checked(struct airsrt_ctx *ctx,
+                        const struct airsrt_address *to, const char *name,
+                        const struct airsrt_send_opts *opts, uint32_t type,
+                        const void *payload, uint32_t len)
+{
+    static const struct airsrt_send_opts defaults = AIRSRT_SEND_OPTS_INIT;
+    struct airsrt_envelope h;
+    int rc;
+
+    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
+        return -EINVAL;
+    rc = build_header(ctx, opts ? opts : &defaults, type, len, &h);
+    if (rc < 0)
+        return rc;
+    rc = to ? send_to_address(ctx->w, &h, payload, to)
+            : send_to_name(ctx->w, &h, payload, name);
+    if (rc >= 0)
+        airsrt__stat_add(&ctx->w->self->envelopes_out, 1);
+    return rc;
+}
+
+int airsrt_send_ex(struct airsrt_ctx *ctx, const struct airsrt_address *to,
+                   const char *name, const struct airsrt_send_opts *opts,
+                   uint32_t type, const void *payload, uint32_t len)
+{
+    if (type >= AIRSRT_TYPE_RESERVED)
+        return -EINVAL;
+    return send_checked(ctx, to, name, opts, type, payload, len);
+}
+
+int airsrt_send(struct airsrt_ctx *ctx, const struct airsrt_address *to,
+                uint32_t type, const void *payload, uint32_t len)
+{
+    return airsrt_send_ex(ctx, to, NULL, NULL, type, payload, len);
+}
+
+int airsrt_send_name(struct airsrt_ctx *ctx, const char *name, uint32_t type,
+                     const void *payload, uint32_t len)
+{
+    return airsrt_send_ex(ctx, NULL, name, NULL, type, payload, len);
+}
+
+int airsrt__send_system(struct airsrt_ctx *ctx,
+                        const struct airsrt_address *to, uint32_t type)
+{
+    struct airsrt_send_opts o = { .priority = AIRSRT_PRIO_SYSTEM };
+
+    return send_checked(ctx, to, NULL, &o, type, NULL, 0);
+}
+
+int airsrt__send_dead_letter(struct airsrt_worker *w, const char *name,
+                             const void *payload, uint32_t len)
+{
+    return send_checked(&w->root, NULL, name, NULL, AIRSRT_MSG_DEAD_LETTER,
+                        payload, len);
+}
+
+int airsrt_reply(struct airsrt_ctx *ctx, uint32_t type, const void *payload,
+                 uint32_t len)
+{
+    struct airsrt_send_opts o = AIRSRT_SEND_OPTS_INIT;
+    const struct airsrt_envelope *e = ctx->env;
+    struct airsrt_address to;
+
+    if (e == NULL)
+        return -EDESTADDRREQ;
+    to = airsrt_address_is_null(&e->reply_to) ? e->sender : e->reply_to;
+    if (airsrt_address_is_null(&to))
+        return -EDESTADDRREQ;
+    o.correlation_id = e->correlation_id;
+    return airsrt_send_ex(ctx, &to, NULL, &o, type, payload, len);
+}
+
+const struct airsrt_envelope *airsrt_current(const struct airsrt_ctx *ctx)
+{
+    return ctx->env;
+}

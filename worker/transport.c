@@ -1,0 +1,251 @@
+/*
+ * worker/transport.c - envelopes between this worker and the others:
+ * the data rings (one to and one from every other worker), the outboxes
+ * behind full rings, and the control ring.
+ *
+ * Sending writes a record straight into the destination's ring and
+ * publishes at the end of the poll (one release store and one doorbell
+ * check per ring per poll, however many envelopes). When the ring is
+ * full, the envelope and every later one for that worker wait in its
+ * outbox, in order, until the ring has room: per-pair order holds, and
+ * nothing is dropped. The outbox is bounded (opts.outbox_max): past it a
+ * send is refused, never lost.
+ *
+ * Receiving copies each envelope out of the ring into this worker's
+ * memory, checks the copy (the producer may rewrite its ring at any time;
+ * the copy cannot change), routes it, and releases the batch. What was
+ * released is ours: if we crash, what we had read but not released is
+ * read again by our next incarnation, and mailboxes are lost with us.
+ * While the worker already holds AIRSRT_QUEUED_PAUSE envelopes in its
+ * mailboxes it stops taking more from the data rings, so a slow
+ * receiver shows as a full ring to its senders instead of growing
+ * without bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shm/doorbell.h"
+#include "worker/worker_impl.h"
+
+#define AIRSRT_QUEUED_PAUSE 65536u
+
+int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
+{
+    w->peers = calloc(w->nworkers, sizeof(*w->peers));
+    w->dirty = calloc(w->nworkers, sizeof(*w->dirty));
+    if (w->peers == NULL || w->dirty == NULL) {
+        snprintf(err, len, "out of memory for %u peers", w->nworkers);
+        return -ENOMEM;
+    }
+    for (uint32_t p = 0; p < w->nworkers; p++) {
+        struct peer *peer = &w->peers[p];
+
+        peer->bell = airsrt_shm_doorbell(w->shm, p);
+        if (p == w->index)
+            continue;   /* local envelopes never use a ring */
+        if (airsrt_shm_data_ring(w->shm, p, w->index, &peer->in) < 0 ||
+            airsrt_shm_data_ring(w->shm, w->index, p, &peer->out) < 0) {
+            snprintf(err, len, "cannot bind the rings with worker %u", p);
+            return -EINVAL;
+        }
+        airsrt_ring_consumer_attach(&peer->in);
+        airsrt_ring_producer_attach(&peer->out);
+    }
+    if (airsrt_shm_ctl_ring(w->shm, w->index, &w->ctl) < 0) {
+        snprintf(err, len, "cannot bind control ring %u", w->index);
+        return -EINVAL;
+    }
+    airsrt_ring_consumer_attach(&w->ctl);
+    return 0;
+}
+
+static void mark_dirty(struct airsrt_worker *w, uint32_t to)
+{
+    struct peer *p = &w->peers[to];
+
+    if (!p->is_dirty) {
+        p->is_dirty = true;
+        w->dirty[w->ndirty++] = to;
+    }
+}
+
+static void outbox_push(struct airsrt_worker *w, struct peer *p,
+                        struct msg *m)
+{
+    m->next = NULL;
+    if (p->outbox_tail != NULL)
+        p->outbox_tail->next = m;
+    else
+        p->outbox_head = m;
+    p->outbox_tail = m;
+    p->outbox_len++;
+    airsrt__stat_add(&w->self->outbox_envelopes, 1);
+}
+
+int airsrt__transport_send(struct airsrt_worker *w, uint32_t to,
+                           const struct airsrt_envelope *hdr,
+                           const void *payload)
+{
+    struct peer *p = &w->peers[to];
+    uint32_t len = hdr->payload_len;
+    struct airsrt_envelope *dst;
+    struct msg *m;
+
+    if (p->outbox_head == NULL) {
+        int rc = airsrt_ring_reserve(&p->out, len, &dst);
+
+        if (rc == 0) {
+            memcpy(dst, hdr, AIRSRT_ENVELOPE_HDR_SIZE);
+            memcpy(dst->payload, payload, len);
+            airsrt_ring_commit(&p->out);
+            mark_dirty(w, to);
+            return 0;
+        }
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    if (p->outbox_len >= w->opts.outbox_max)
+        return -EAGAIN;
+    m = airsrt__msg_alloc(&w->pool, len);
+    if (m == NULL)
+        return -ENOMEM;
+    memcpy(&m->env, hdr, AIRSRT_ENVELOPE_HDR_SIZE);
+    memcpy(m->env.payload, payload, len);
+    outbox_push(w, p, m);
+    airsrt__stat_add(&w->self->backpressure, 1);
+    mark_dirty(w, to);
+    return AIRSRT_SENT_BACKPRESSURE;
+}
+
+/* Moves what fits of p's outbox into its ring, in order. */
+static void outbox_drain(struct airsrt_worker *w, struct peer *p)
+{
+    uint32_t moved = 0;
+    struct msg *m;
+
+    while ((m = p->outbox_head) != NULL &&
+           airsrt_ring_write(&p->out, &m->env) == 0) {
+        p->outbox_head = m->next;
+        airsrt__msg_free(&w->pool, m);
+        moved++;
+    }
+    if (p->outbox_head == NULL)
+        p->outbox_tail = NULL;
+    p->outbox_len -= moved;
+    atomic_store_explicit(&w->self->outbox_envelopes,
+                          atomic_load_explicit(&w->self->outbox_envelopes,
+                                               memory_order_relaxed) - moved,
+                          memory_order_relaxed);
+}
+
+void airsrt__transport_flush(struct airsrt_worker *w)
+{
+    uint32_t kept = 0;
+
+    for (uint32_t i = 0; i < w->ndirty; i++) {
+        struct peer *p = &w->peers[w->dirty[i]];
+
+        if (p->outbox_head != NULL)
+            outbox_drain(w, p);
+        if (airsrt_ring_publish(&p->out))
+            airsrt_doorbell_ring(p->bell);
+        if (p->outbox_head != NULL)
+            w->dirty[kept++] = w->dirty[i];
+        else
+            p->is_dirty = false;
+    }
+    w->ndirty = kept;
+}
+
+bool airsrt__transport_is_backed_up(const struct airsrt_worker *w)
+{
+    return w->ndirty != 0;
+}
+
+/* Copies one envelope out of a ring and routes the copy. */
+static void take_view(struct airsrt_worker *w, const struct airsrt_ring_view *v,
+                      bool is_ctl)
+{
+    uint32_t len = v->payload_len;
+    struct msg *m = airsrt__msg_alloc(&w->pool, len);
+
+    if (m == NULL) {
+        /* Counted; the envelope itself is gone with the batch. */
+        airsrt__stat_add(&w->self->dead_letters[AIRSRT_DL_UNROUTABLE], 1);
+        return;
+    }
+    memcpy(&m->env, v->env, airsrt_envelope_size(len));
+    m->env.payload_len = len;
+    /* ring_read checked the bytes in the ring; the producer may have
+     * changed them since. Check the copy we will act on. */
+    if (airsrt_envelope_validate(&m->env, airsrt_envelope_size(len),
+                                 w->payload_max) < 0) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return;
+    }
+    airsrt__route_arrived(w, m, is_ctl);
+}
+
+static uint32_t drain_ring(struct airsrt_worker *w, struct airsrt_ring *r,
+                           bool is_ctl, int from)
+{
+    struct airsrt_ring_view v[AIRSRT_READ_BATCH];
+    ssize_t n = airsrt_ring_read(r, v, AIRSRT_READ_BATCH);
+
+    if (n < 0) {
+        /* Counted in the ring's consumer stats; the ring goes on past
+         * the damage. Say so: it means a bug or a stray write. */
+        fprintf(stderr, "airsrt worker %u: corrupt %s ring from %s %d "
+                "skipped (%llu corruptions so far)\n", w->index,
+                is_ctl ? "control" : "data", is_ctl ? "tools" : "worker",
+                from, (unsigned long long)atomic_load_explicit(
+                    &r->cons->stats.corruptions, memory_order_relaxed));
+        return 0;
+    }
+    for (ssize_t i = 0; i < n; i++)
+        take_view(w, &v[i], is_ctl);
+    airsrt_ring_release_all(r);
+    return (uint32_t)n;
+}
+
+uint32_t airsrt__transport_drain(struct airsrt_worker *w)
+{
+    uint32_t n = drain_ring(w, &w->ctl, true, -1);
+
+    if (w->queued >= AIRSRT_QUEUED_PAUSE)
+        return n;
+    for (uint32_t p = 0; p < w->nworkers; p++)
+        if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))
+            n += drain_ring(w, &w->peers[p].in, false, (int)p);
+    return n;
+}
+
+bool airsrt__transport_has_input(struct airsrt_worker *w)
+{
+    if (airsrt_ring_has_data(&w->ctl))
+        return true;
+    if (w->queued >= AIRSRT_QUEUED_PAUSE)
+        return false;
+    for (uint32_t p = 0; p < w->nworkers; p++)
+        if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))
+            return true;
+    return false;
+}
+
+void airsrt__transport_fini(struct airsrt_worker *w)
+{
+    for (uint32_t p = 0; w->peers != NULL && p < w->nworkers; p++) {
+        struct msg *m;
+
+        while ((m = w->peers[p].outbox_head) != NULL) {
+            w->peers[p].outbox_head = m->next;
+            airsrt__msg_free(&w->pool, m);
+        }
+    }
+    free(w->peers);
+    free(w->dirty);
+    w->peers = NULL;
+    w->dirty = NULL;
+}

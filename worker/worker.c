@@ -1,0 +1,383 @@
+/*
+ * worker/worker.c - one worker's life: bind to the segment as worker
+ * index, start the listed actors, run the event loop, shut down in order.
+ *
+ * A poll: read the control ring and the inbound rings, run actors with
+ * mail, publish what was sent, and sleep if none of it found work. The
+ * heartbeat in the self page moves at least every opts.heartbeat_ns, so a
+ * supervisor can tell a hung worker from an idle one.
+ *
+ * Shutdown (SIGTERM, AIRSRT_CTL_SHUTDOWN, an escalation past the top, or
+ * the last actor stopping) stops every actor children first, then tries
+ * for up to SHUTDOWN_FLUSH_NS to push what waits in outboxes into rings
+ * that are full; what still does not fit is counted as dead letters
+ * (unroutable) and said on stderr. Envelopes still in our inbound rings
+ * stay there for the next incarnation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <bsd/string.h>
+
+#include "shm/doorbell.h"
+#include "worker/worker_impl.h"
+
+#define SHUTDOWN_FLUSH_NS 1000000000ull
+#define FLUSH_RETRY_NS    100000L
+#define MAX_TYPES         UINT16_MAX
+
+static bool is_type_name(const char *s)
+{
+    size_t n = strnlen(s, AIRSRT_TYPE_NAME_MAX + 1);
+
+    if (n == 0 || n > AIRSRT_TYPE_NAME_MAX)
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_.-") == n;
+}
+
+static int check_types(const struct airsrt_actor_type *const *types,
+                       uint32_t *count, char *err, size_t len)
+{
+    uint32_t n = 0;
+
+    for (; types != NULL && types[n] != NULL; n++) {
+        const struct airsrt_actor_type *t = types[n];
+
+        if (n == MAX_TYPES) {
+            snprintf(err, len, "more than %u actor types", MAX_TYPES);
+            return -EINVAL;
+        }
+        if (t->name == NULL || !is_type_name(t->name) || t->handle == NULL) {
+            snprintf(err, len, "actor type %u: needs a name of 1 to %u of "
+                     "A-Z a-z 0-9 _ . - and a handle callback", n,
+                     AIRSRT_TYPE_NAME_MAX);
+            return -EINVAL;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            if (strcmp(types[i]->name, t->name) == 0) {
+                snprintf(err, len, "two actor types are named \"%s\"",
+                         t->name);
+                return -EINVAL;
+            }
+        }
+    }
+    *count = n;
+    return 0;
+}
+
+/* Rewrites our self page: nothing of the previous incarnation's counters
+ * remains (its crash report was read before we were started). */
+static void self_init(struct airsrt_worker *w)
+{
+    struct airsrt_worker_self *s = w->self;
+
+    memset(s, 0, sizeof(*s));
+    atomic_store_explicit(&s->incarnation, w->incarnation,
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->heartbeat_ns, airsrt_now_ns(),
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->state, AIRSRT_WORKER_STARTING,
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->actors_high, 1, memory_order_relaxed);
+    for (uint32_t i = 0; i < w->ntypes && i < AIRSRT_WORKER_TYPE_NAMES; i++)
+        strlcpy(s->type_names[i], w->types[i]->name, sizeof(s->type_names[i]));
+    atomic_store_explicit(&s->ntypes, w->ntypes, memory_order_relaxed);
+}
+
+/* Zeroes our actors region. Punching it out of the segment also gives
+ * the previous incarnation's pages back; if the kernel cannot, the part
+ * it used is cleared by hand. */
+static void stats_reset(struct airsrt_worker *w, uint32_t prev_high)
+{
+    size_t used = (size_t)(prev_high > w->actors_max ? w->actors_max + 1
+                                                     : prev_high) *
+                  sizeof(struct airsrt_actor_stats);
+
+    if (madvise(w->stats, w->shm->layout.actors_stride, MADV_REMOVE) < 0)
+        memset(w->stats, 0, used);
+}
+
+static int table_init(struct airsrt_worker *w)
+{
+    struct actor *root;
+
+    w->nchunks = (w->actors_max + AIRSRT_CHUNK_SIZE) >> AIRSRT_CHUNK_SHIFT;
+    w->chunks = calloc(w->nchunks, sizeof(*w->chunks));
+    if (w->chunks == NULL)
+        return -ENOMEM;
+    w->chunks[0] = calloc(AIRSRT_CHUNK_SIZE, sizeof(struct actor));
+    if (w->chunks[0] == NULL)
+        return -ENOMEM;
+    root = airsrt__actor_at(w, AIRSRT_ROOT_SLOT);
+    root->lifecycle = AIRSRT_ACTOR_RUNNING;     /* may adopt children */
+    root->generation = 1;
+    w->high = 1;
+    return 0;
+}
+
+static void opts_init(struct airsrt_worker_opts *o,
+                      const struct airsrt_worker_opts *given)
+{
+    static const struct airsrt_worker_opts defaults = {
+        .spin_ns = AIRSRT_SPIN_NS_DEFAULT };
+
+    *o = given != NULL ? *given : defaults;
+    if (o->heartbeat_ns == 0)
+        o->heartbeat_ns = AIRSRT_HEARTBEAT_NS_DEFAULT;
+    if (o->turn_budget == 0)
+        o->turn_budget = AIRSRT_TURN_BUDGET_DEFAULT;
+    if (o->outbox_max == 0)
+        o->outbox_max = AIRSRT_OUTBOX_MAX_DEFAULT;
+}
+
+static int bind_segment(struct airsrt_worker *w, char *err, size_t len)
+{
+    struct airsrt_shm *shm = w->shm;
+    uint32_t prev_high;
+    int rc;
+
+    w->self = airsrt_shm_worker_self(shm, w->index);
+    w->stats = airsrt_shm_actor_stats(shm, w->index);
+    w->bell = airsrt_shm_doorbell(shm, w->index);
+    rc = airsrt_registry_open(&w->reg, shm);
+    if (rc == 0)
+        rc = airsrt_msgid_init(&w->ids, w->index, shm->hdr->epoch_ns);
+    if (rc == 0)
+        rc = table_init(w);
+    if (rc < 0) {
+        snprintf(err, len, "cannot set up worker %u: %s", w->index,
+                 strerror(-rc));
+        return rc;
+    }
+    rc = airsrt__transport_open(w, err, len);
+    if (rc < 0)
+        return rc;
+    prev_high = atomic_load_explicit(&w->self->actors_high,
+                                     memory_order_relaxed);
+    self_init(w);
+    stats_reset(w, prev_high);
+    airsrt_doorbell_reset(w->bell);
+    return 0;
+}
+
+int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
+                        uint32_t index,
+                        const struct airsrt_actor_type *const *types,
+                        const struct airsrt_worker_opts *opts, char *err,
+                        size_t errlen)
+{
+    struct airsrt_worker *w;
+    uint32_t ntypes, inc;
+    int rc;
+
+    *out = NULL;
+    if (index >= shm->params.nworkers) {
+        snprintf(err, errlen, "worker index %u: the runtime has %u workers",
+                 index, shm->params.nworkers);
+        return -EINVAL;
+    }
+    inc = atomic_load_explicit(&airsrt_shm_worker_sup(shm, index)->incarnation,
+                               memory_order_relaxed);
+    if (inc == 0) {
+        snprintf(err, errlen, "worker slot %u has no incarnation: its "
+                 "supervisor did not start it", index);
+        return -ESRCH;
+    }
+    rc = check_types(types, &ntypes, err, errlen);
+    if (rc < 0)
+        return rc;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    *w = (struct airsrt_worker){ .shm = shm, .index = index,
+        .nworkers = shm->params.nworkers, .incarnation = inc,
+        .payload_max = shm->params.payload_max,
+        .actors_max = shm->params.actors_max, .types = types,
+        .ntypes = ntypes, .exit_status = -1 };
+    opts_init(&w->opts, opts);
+    RB_INIT(&w->name_tree);
+    w->root = (struct airsrt_ctx){ .w = w };
+    rc = bind_segment(w, err, errlen);
+    if (rc < 0) {
+        airsrt__worker_close(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+struct airsrt_ctx *airsrt__worker_ctx(struct airsrt_worker *w)
+{
+    return &w->root;
+}
+
+const struct airsrt_actor_type *
+airsrt__worker_find_type(const struct airsrt_worker *w, const char *name)
+{
+    for (uint32_t i = 0; i < w->ntypes; i++)
+        if (strcmp(w->types[i]->name, name) == 0)
+            return w->types[i];
+    return NULL;
+}
+
+static void type_list(const struct airsrt_worker *w, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < w->ntypes; i++) {
+        if (i > 0)
+            strlcat(buf, ", ", len);
+        strlcat(buf, w->types[i]->name, len);
+    }
+}
+
+int airsrt__worker_start(struct airsrt_worker *w,
+                         const struct airsrt_start *list, size_t n,
+                         char *err, size_t errlen)
+{
+    char types[256];
+
+    for (size_t i = 0; i < n; i++) {
+        if (airsrt__worker_find_type(w, list[i].type) == NULL) {
+            type_list(w, types, sizeof(types));
+            snprintf(err, errlen, "unknown actor type \"%s\"; this binary "
+                     "has: %s", list[i].type, types);
+            airsrt__worker_shutdown(w, AIRSRT_EXIT_USAGE);
+            return AIRSRT_EXIT_USAGE;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct airsrt_spawn_opts o = {
+            .arg = list[i].init, .arg_len = list[i].init_len,
+            .name = list[i].name[0] ? list[i].name : NULL };
+        int rc = airsrt_spawn(&w->root,
+                              airsrt__worker_find_type(w, list[i].type), &o,
+                              NULL);
+
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot start actor %zu (%s%s%s): %s",
+                     i + 1, list[i].type, list[i].name[0] ? "@" : "",
+                     list[i].name, airsrt_strerror(rc));
+            airsrt__worker_shutdown(w, AIRSRT_EXIT_START_FAILED);
+            return AIRSRT_EXIT_START_FAILED;
+        }
+    }
+    atomic_store_explicit(&w->self->state, AIRSRT_WORKER_RUNNING,
+                          memory_order_relaxed);
+    return 0;
+}
+
+void airsrt__worker_shutdown(struct airsrt_worker *w, int status)
+{
+    if (w->is_shutting_down)
+        return;
+    w->is_shutting_down = true;
+    w->exit_request = status;
+    atomic_store_explicit(&w->self->state, AIRSRT_WORKER_STOPPING,
+                          memory_order_relaxed);
+}
+
+/* What the outboxes still hold at the end is lost with us: counted. */
+static void give_up_outboxes(struct airsrt_worker *w)
+{
+    uint64_t lost = 0;
+
+    for (uint32_t p = 0; p < w->nworkers; p++) {
+        struct peer *peer = &w->peers[p];
+        struct msg *m;
+
+        while ((m = peer->outbox_head) != NULL) {
+            peer->outbox_head = m->next;
+            airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+            lost++;
+        }
+        peer->outbox_tail = NULL;
+        peer->outbox_len = 0;
+    }
+    if (lost != 0)
+        fprintf(stderr, "airsrt worker %u: %llu envelopes could not be "
+                "sent before exit: their rings stayed full\n", w->index,
+                (unsigned long long)lost);
+}
+
+static int finish_shutdown(struct airsrt_worker *w)
+{
+    uint64_t deadline;
+    struct timespec nap = { 0, FLUSH_RETRY_NS };
+
+    airsrt__actor_stop_all(w);
+    deadline = airsrt_now_ns() + SHUTDOWN_FLUSH_NS;
+    for (;;) {
+        airsrt__transport_flush(w);
+        if (!airsrt__transport_is_backed_up(w))
+            break;
+        if (airsrt_now_ns() >= deadline) {
+            give_up_outboxes(w);
+            break;
+        }
+        nanosleep(&nap, NULL);
+    }
+    atomic_store_explicit(&w->self->state, AIRSRT_WORKER_STOPPED,
+                          memory_order_relaxed);
+    w->exit_status = w->exit_request;
+    return w->exit_status;
+}
+
+static bool is_stop_asked(const struct airsrt_worker *w)
+{
+    return w->opts.stop_flag != NULL && *w->opts.stop_flag != 0;
+}
+
+int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
+{
+    uint32_t took = 0, ran = 0;
+
+    if (w->exit_status >= 0)
+        return w->exit_status;
+    w->now_ns = airsrt_now_ns();
+    atomic_store_explicit(&w->self->heartbeat_ns, w->now_ns,
+                          memory_order_relaxed);
+    if (is_stop_asked(w))
+        airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
+    if (!w->is_shutting_down) {
+        took = airsrt__transport_drain(w);
+        ran = airsrt__run_actors(w, AIRSRT_POLL_BUDGET);
+        if (w->nstops != 0)
+            airsrt__actor_process_stops(w);
+        if (w->alive == 0 && atomic_load_explicit(&w->self->actors_spawned,
+                                                  memory_order_relaxed) != 0)
+            airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
+    }
+    airsrt__transport_flush(w);
+    if (w->is_shutting_down)
+        return finish_shutdown(w);
+    if (took == 0 && ran == 0 && w->runq_head == NULL)
+        airsrt__idle_wait(w, max_wait_ns);
+    return -1;
+}
+
+int airsrt__worker_run(struct airsrt_worker *w)
+{
+    int status;
+
+    while ((status = airsrt__worker_poll(w, -1)) < 0)
+        ;
+    return status;
+}
+
+void airsrt__worker_close(struct airsrt_worker *w)
+{
+    if (w == NULL)
+        return;
+    airsrt__actor_table_fini(w);
+    airsrt__transport_fini(w);
+    airsrt__names_fini(w);
+    airsrt__pool_fini(&w->pool);
+    free(w);
+}

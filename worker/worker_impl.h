@@ -1,0 +1,418 @@
+/*
+ * worker/worker_impl.h - the actor host's private structures, shared by
+ * the files of worker/ and by the tests and the benchmark, which drive a
+ * worker in-process. Not part of any public API.
+ *
+ * Everything here lives in one worker process and is touched by its one
+ * thread only: no field needs a lock or an atomic. What other processes
+ * see goes through shared memory (the worker's self page, its actors
+ * region, its rings), written only where the comments say.
+ *
+ * Ownership: a struct msg belongs to exactly one place at a time - the
+ * pool, one mailbox lane, one outbox, or the code handling it. An actor's
+ * state and spawn argument belong to its slot while it lives.
+ */
+#ifndef AIRSRT_WORKER_IMPL_H
+#define AIRSRT_WORKER_IMPL_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bsd/sys/tree.h>
+
+#include "airsrt/airsrt.h"
+#include "shm/registry.h"
+#include "shm/ring.h"
+#include "shm/segment.h"
+
+#define AIRSRT_LANES          4u        /* one per enum airsrt_priority */
+#define AIRSRT_POOL_CLASSES   40u
+#define AIRSRT_CHUNK_SHIFT    12u       /* actors per table chunk: 4096 */
+#define AIRSRT_CHUNK_SIZE     (1u << AIRSRT_CHUNK_SHIFT)
+#define AIRSRT_ROOT_SLOT      0u        /* the worker itself: parent of the
+                                           top-level actors */
+
+/* Defaults of struct airsrt_worker_opts. */
+#define AIRSRT_SPIN_NS_DEFAULT      50000u
+#define AIRSRT_HEARTBEAT_NS_DEFAULT 100000000u
+#define AIRSRT_TURN_BUDGET_DEFAULT  64u
+#define AIRSRT_POLL_BUDGET          4096u   /* envelopes handled per poll */
+#define AIRSRT_READ_BATCH           256u    /* envelopes per ring read */
+#define AIRSRT_OUTBOX_MAX_DEFAULT   (1u << 20)
+
+/*
+ * An envelope queued in this process: in a mailbox lane, an outbox, or
+ * being handled. env.payload_len is always the length the pool sized the
+ * node for, checked when the envelope came from shared memory.
+ */
+struct msg {
+    struct msg *next;
+    uint32_t cls;                   /* pool size class */
+    uint32_t reserved;
+    struct airsrt_envelope env;     /* then env.payload_len bytes */
+};
+
+/* Per-process pool of msg nodes by size class (pool.c). */
+struct msg_pool {
+    struct msg *free[AIRSRT_POOL_CLASSES];
+    uint32_t nfree[AIRSRT_POOL_CLASSES];
+};
+
+/*
+ * One actor slot. Slot numbers are the slot field of addresses; slot 0 is
+ * the root (the worker itself, never freed). A free slot keeps its
+ * generation (the next actor gets generation + 1) and is chained through
+ * next_sibling.
+ *
+ * The run queue links actors through runq_next while is_queued is set. A
+ * slot may be freed and reused while it is still queued: the queue entry
+ * then serves the new actor, and the scheduler runs a popped actor only
+ * if it is running and has mail.
+ */
+struct actor {
+    struct msg *head[AIRSRT_LANES];     /* lanes by priority, FIFO each */
+    struct msg *tail[AIRSRT_LANES];
+    const struct airsrt_actor_type *type;
+    void *state;
+    struct actor *runq_next;
+    void *arg;                          /* copy of the spawn argument */
+    uint32_t arg_len;
+    uint32_t slot;                      /* its own */
+    uint32_t generation;                /* >= 1 once used */
+    uint32_t depth;                     /* envelopes in all lanes */
+    uint32_t bound;                     /* 0 = unbounded */
+    uint32_t parent;                    /* slots; 0 = root / none */
+    uint32_t first_child;               /* the youngest child */
+    uint32_t next_sibling;              /* older sibling; free-list link */
+    uint32_t prev_sibling;              /* younger sibling */
+    uint32_t name_id;                   /* registry id held, 0 = none */
+    uint32_t restarts;
+    uint32_t handled_unpub;             /* handled since last published */
+    uint16_t type_index;
+    uint8_t lifecycle;                  /* enum airsrt_actor_state */
+    uint8_t overflow;                   /* enum airsrt_overflow */
+    uint8_t lane_mask;                  /* bit p: lane p has mail */
+    bool is_queued;                     /* on the run queue */
+    bool is_stop_pending;               /* on the stop list */
+    bool is_stop_failed;                /* that stop is a failure */
+};
+
+/*
+ * Another worker, seen from this one: the ring it sends us (we consume)
+ * and the ring we send it (we produce), its doorbell, and the outbox that
+ * keeps, in order, what did not fit its ring.
+ */
+struct peer {
+    struct airsrt_ring in;
+    struct airsrt_ring out;
+    struct airsrt_doorbell *bell;
+    struct msg *outbox_head, *outbox_tail;
+    uint32_t outbox_len;
+    bool is_dirty;          /* on the dirty list: records to publish or an
+                               outbox to drain */
+};
+
+/* What this worker knows of a registry id (names.c). */
+struct name_cache {
+    uint32_t generation;            /* of the entry when cached; 0 = none */
+    uint32_t hash;                  /* of its name then */
+    bool is_name;                   /* the entry was a NAME in use */
+    struct airsrt_address addr;     /* its holder then; null = unbound */
+    struct airsrt_address last;     /* its last holder seen by this worker */
+};
+
+/* name -> registry id, for sends by name (names.c). */
+struct name_node {
+    RB_ENTRY(name_node) link;
+    uint32_t id;
+    uint32_t hash;
+    char name[AIRSRT_REGISTRY_NAME_MAX + 1];
+};
+RB_HEAD(name_tree, name_node);
+
+/* Worker tuning; NULL opts mean every default. A zero field takes its
+ * default, but for spin_ns, where 0 means: sleep at once. */
+struct airsrt_worker_opts {
+    uint64_t spin_ns;               /* idle polling before sleeping */
+    uint64_t heartbeat_ns;          /* longest sleep */
+    uint32_t turn_budget;           /* envelopes per actor turn */
+    uint32_t outbox_max;            /* envelopes per destination worker */
+    const volatile sig_atomic_t *stop_flag; /* nonzero: shut down */
+};
+
+/* The context callbacks get (actor.h): which actor runs, and on what. */
+struct airsrt_ctx {
+    struct airsrt_worker *w;
+    struct actor *a;                        /* NULL: the worker itself */
+    const struct airsrt_envelope *env;      /* in handle, else NULL */
+    struct airsrt_address self;             /* null for the worker */
+    struct airsrt_address parent;           /* null for top-level actors */
+};
+
+struct airsrt_worker {
+    struct airsrt_shm *shm;                 /* attached; not owned */
+    struct airsrt_worker_opts opts;
+    uint32_t index, nworkers, incarnation;
+    uint32_t payload_max;
+    struct airsrt_worker_self *self;        /* shared: our page */
+    struct airsrt_actor_stats *stats;       /* shared: our actors region */
+    struct airsrt_doorbell *bell;           /* shared: ours */
+    struct airsrt_registry reg;
+    struct airsrt_msgid_gen ids;
+    const struct airsrt_actor_type *const *types;
+    uint32_t ntypes;
+
+    /* actor table: chunks of AIRSRT_CHUNK_SIZE, allocated on first use */
+    struct actor **chunks;
+    uint32_t nchunks;
+    uint32_t actors_max;                    /* highest usable slot */
+    uint32_t high;                          /* next never-used slot */
+    uint32_t free_slot;                     /* free list head, 0 = empty */
+    uint32_t alive;                         /* actors not free */
+
+    struct actor *runq_head, *runq_tail;
+    uint64_t queued;                        /* envelopes in all mailboxes */
+    uint32_t *stops;                        /* slots to stop at the next
+                                               safe point */
+    uint32_t nstops, stops_cap;
+
+    struct msg_pool pool;
+
+    struct peer *peers;                     /* by worker index */
+    uint32_t *dirty;                        /* peers to flush */
+    uint32_t ndirty;
+    struct airsrt_ring ctl;                 /* our control ring, consumer */
+
+    struct name_cache *names;               /* by registry id - 1 */
+    struct name_tree name_tree;
+    uint64_t dl_name_checked_ns;            /* dead-letter name lookup */
+    bool is_in_dead_letter;                 /* forwarding one now */
+
+    uint64_t now_ns;                        /* start of this poll */
+    uint64_t next_heartbeat_ns;
+    bool is_shutting_down;
+    int exit_request;                       /* status once shut down */
+    int exit_status;                        /* -1 while running */
+    struct airsrt_ctx root;                 /* ctx with no actor */
+};
+
+/* Shared counters have one writer, this worker: a relaxed load and store
+ * is enough (no locked instruction). */
+static inline void airsrt__stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* ---- worker.c: lifecycle of the worker ---- */
+
+/*
+ * Binds a worker to index of an attached segment: takes the consumer of
+ * its inbound rings and control ring (resuming where its previous
+ * incarnation left off) and the producer of its outbound rings, rewrites
+ * its self page and zeroes its actors region. types is NULL-terminated.
+ * 0 or -errno with the reason in err.
+ */
+int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
+                        uint32_t index,
+                        const struct airsrt_actor_type *const *types,
+                        const struct airsrt_worker_opts *opts, char *err,
+                        size_t errlen);
+
+/* The worker's own context (no actor): spawn and send from outside. */
+struct airsrt_ctx *airsrt__worker_ctx(struct airsrt_worker *w);
+
+/* Finds an actor type by name; NULL if this worker has none. */
+const struct airsrt_actor_type *
+airsrt__worker_find_type(const struct airsrt_worker *w, const char *name);
+
+/* One turn of the event loop: drains the control and inbound rings, runs
+ * actors, flushes, and sleeps up to max_wait_ns (< 0: up to the heartbeat)
+ * if there was nothing to do. Returns -1 while the worker runs, else its
+ * exit status (AIRSRT_EXIT_*). */
+int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns);
+
+/* Polls until the worker ends; returns its exit status. */
+int airsrt__worker_run(struct airsrt_worker *w);
+
+/* Asks the worker to stop every actor and end with status. */
+void airsrt__worker_shutdown(struct airsrt_worker *w, int status);
+
+/* Frees everything; stops nothing (call after run). */
+void airsrt__worker_close(struct airsrt_worker *w);
+
+/* ---- start.c: the start list (airsrt/worker.h) ---- */
+
+struct airsrt_start {
+    char type[AIRSRT_TYPE_NAME_MAX + 1];
+    char name[AIRSRT_REGISTRY_NAME_MAX + 1];    /* "" = none */
+    uint8_t *init;                              /* malloc'd, or NULL */
+    size_t init_len;
+};
+
+/* Parses a start list. 0 with *list (free with airsrt__start_list_free)
+ * and *n, or -EINVAL with the reason in err. */
+int airsrt__start_list_parse(const char *s, struct airsrt_start **list,
+                             size_t *n, char *err, size_t errlen);
+void airsrt__start_list_free(struct airsrt_start *list, size_t n);
+
+/* Spawns the list in order as top-level actors. 0, else an exit status
+ * (AIRSRT_EXIT_USAGE unknown type, AIRSRT_EXIT_START_FAILED) with the
+ * reason in err. */
+int airsrt__worker_start(struct airsrt_worker *w,
+                         const struct airsrt_start *list, size_t n,
+                         char *err, size_t errlen);
+
+/* ---- pool.c ---- */
+
+struct msg *airsrt__msg_alloc(struct msg_pool *p, uint32_t payload_len);
+void airsrt__msg_free(struct msg_pool *p, struct msg *m);
+void airsrt__pool_fini(struct msg_pool *p);
+
+/* ---- actor.c: the actor table and lifecycle ---- */
+
+static inline struct actor *airsrt__actor_at(const struct airsrt_worker *w,
+                                             uint32_t slot)
+{
+    return &w->chunks[slot >> AIRSRT_CHUNK_SHIFT]
+                     [slot & (AIRSRT_CHUNK_SIZE - 1)];
+}
+
+/* The live actor addr names in this worker, or NULL if it is stale. */
+struct actor *airsrt__actor_find(const struct airsrt_worker *w,
+                                 const struct airsrt_address *addr);
+
+/* The context of a callback of a. */
+struct airsrt_ctx airsrt__actor_ctx(struct airsrt_worker *w, struct actor *a);
+
+struct airsrt_address airsrt__actor_address(const struct airsrt_worker *w,
+                                            const struct actor *a);
+
+/* Marks a for stopping at the next safe point (failed: as Failed). */
+void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
+                                bool failed);
+
+/* Stops every actor on the stop list, children first. */
+void airsrt__actor_process_stops(struct airsrt_worker *w);
+
+/* Stops every actor: the top-level ones youngest first. */
+void airsrt__actor_stop_all(struct airsrt_worker *w);
+
+/* handle of a returned err: applies on_error's directive. */
+void airsrt__actor_fail(struct airsrt_worker *w, struct actor *a, int err,
+                        const struct airsrt_envelope *env);
+
+/* Writes a's counters to its actors entry (once per turn). */
+void airsrt__actor_publish(struct airsrt_worker *w, struct actor *a);
+
+void airsrt__actor_table_fini(struct airsrt_worker *w);
+
+/* ---- mailbox.c ---- */
+
+/*
+ * Puts m in a's mailbox under its bound and overflow policy, or disposes
+ * of it as a dead letter. Returns 0 (queued, or dropped by policy), or
+ * -ENOBUFS (refused by AIRSRT_OVERFLOW_REJECT; m is a dead letter).
+ */
+int airsrt__mailbox_put(struct airsrt_worker *w, struct actor *a,
+                        struct msg *m);
+
+/* The next envelope by priority, or NULL. */
+struct msg *airsrt__mailbox_take(struct airsrt_worker *w, struct actor *a);
+
+/* Turns everything in a's mailbox into dead letters of reason. */
+void airsrt__mailbox_drain(struct airsrt_worker *w, struct actor *a,
+                           unsigned reason);
+
+/* ---- scheduler.c ---- */
+
+void airsrt__runq_push(struct airsrt_worker *w, struct actor *a);
+
+/* Runs actors with mail, round robin, up to budget envelopes in all.
+ * Returns how many it handled. */
+uint32_t airsrt__run_actors(struct airsrt_worker *w, uint32_t budget);
+
+/* Sleeps until there is work, a signal, or max_wait_ns (spinning first). */
+void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns);
+
+/* ---- send.c: building and routing envelopes ---- */
+
+/* Routes an envelope that arrived from a ring (copied into m): to a local
+ * mailbox, on to a name's holder, or to the dead letters. Envelopes to
+ * nobody are commands, taken from the control ring only. */
+void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
+                           bool is_ctl);
+
+/* Sends a runtime envelope (a reserved type, system priority, no
+ * payload) to an address: airsrt_stop() of a remote actor. */
+int airsrt__send_system(struct airsrt_ctx *ctx,
+                        const struct airsrt_address *to, uint32_t type);
+
+/* Sends a dead-letter payload to the actor holding name, as the worker. */
+int airsrt__send_dead_letter(struct airsrt_worker *w, const char *name,
+                             const void *payload, uint32_t len);
+
+/* ---- transport.c: rings and outboxes ---- */
+
+/* Binds the rings with every other worker and the control ring, each in
+ * our role, resuming where the previous incarnation stopped. */
+int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len);
+
+/* Writes env (payload_len already checked) to worker to: straight into
+ * its ring, or behind its outbox. 0, AIRSRT_SENT_BACKPRESSURE, -EAGAIN
+ * (outbox full) or -ENOMEM. */
+int airsrt__transport_send(struct airsrt_worker *w, uint32_t to,
+                           const struct airsrt_envelope *hdr,
+                           const void *payload);
+
+/* Reads every inbound ring and the control ring once. Returns how many
+ * envelopes it took. */
+uint32_t airsrt__transport_drain(struct airsrt_worker *w);
+
+/* Publishes what was written and drains outboxes; rings doorbells. */
+void airsrt__transport_flush(struct airsrt_worker *w);
+
+/* True if a ring holds envelopes we have not read. */
+bool airsrt__transport_has_input(struct airsrt_worker *w);
+
+/* True while some outbox holds envelopes. */
+bool airsrt__transport_is_backed_up(const struct airsrt_worker *w);
+
+void airsrt__transport_fini(struct airsrt_worker *w);
+
+/* ---- names.c ---- */
+
+/* Registers name for actor a (spawn option or airsrt_register). */
+int airsrt__names_bind(struct airsrt_worker *w, struct actor *a,
+                       const char *name);
+
+/* Unbinds a's name, if any (a stops). */
+void airsrt__names_unbind(struct airsrt_worker *w, struct actor *a);
+
+/* What registry id holds now: 0 with *addr (null = unbound) and *last
+ * (its last known holder, null if none); -ENOENT not a name in use;
+ * -EAGAIN being written. */
+int airsrt__names_lookup_id(struct airsrt_worker *w, uint32_t id,
+                            struct airsrt_address *addr,
+                            struct airsrt_address *last);
+
+/* For a send to name: its id, its holder now (null = unbound) and its
+ * last holder known here, through this worker's caches. 0, -EINVAL bad
+ * name, -ENOENT no such name, -EAGAIN being written. */
+int airsrt__names_route(struct airsrt_worker *w, const char *name,
+                        uint32_t *id, struct airsrt_address *addr,
+                        struct airsrt_address *last);
+
+void airsrt__names_fini(struct airsrt_worker *w);
+
+/* ---- deadletter.c ---- */
+
+/* Counts m as a dead letter of reason, forwards it to the dead-letter
+ * actor if there is one, and frees it. */
+void airsrt__dead_letter(struct airsrt_worker *w, struct msg *m,
+                         unsigned reason);
+
+#endif
