@@ -90,7 +90,7 @@ static uint32_t run_turn(struct airsrt_worker *w, struct actor *a)
 
     w->self->handling_actor = ctx.self;
     while (n < w->opts.turn_budget && a->lifecycle == AIRSRT_ACTOR_RUNNING &&
-           a->generation == ctx.self.generation &&
+           a->generation == ctx.self.generation && !w->is_shutting_down &&
            (m = airsrt__mailbox_take(w, a)) != NULL) {
         handle_one(w, &ctx, m);
         n++;
@@ -134,7 +134,9 @@ static bool has_work(void *arg)
 
 void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns)
 {
-    uint64_t spin_end = w->now_ns + w->opts.spin_ns;
+    /* Spin from now, when the work ran out: a reply to what we just
+     * sent is the likeliest next work. */
+    uint64_t spin_end = airsrt_now_ns() + w->opts.spin_ns;
     int64_t wait = (int64_t)w->opts.heartbeat_ns;
 
     for (uint32_t i = 0;; i++) {

@@ -57,7 +57,12 @@ static struct msg *local_copy(struct airsrt_worker *w,
     return m;
 }
 
-/* Tells a remote sender that a's mailbox refused its envelope. */
+static int send_to_address(struct airsrt_worker *w, struct airsrt_envelope *h,
+                           const void *payload,
+                           const struct airsrt_address *to);
+
+/* Tells the sender of an envelope that came through a ring that a's
+ * mailbox refused it (a local sender learns it from the send). */
 static void notify_rejected(struct airsrt_worker *w, struct actor *a,
                             const struct airsrt_envelope *refused)
 {
@@ -69,13 +74,9 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
                                  .recipient = ctx.self };
     struct airsrt_envelope h;
 
-    if (airsrt_address_is_null(&refused->sender) ||
-        build_header(&ctx, &o, AIRSRT_MSG_REJECTED, sizeof(r), &h) < 0)
-        return;
-    h.recipient = refused->sender;
-    if (h.recipient.node == 0 && h.recipient.worker < w->nworkers &&
-        h.recipient.worker != w->index)
-        airsrt__transport_send(w, h.recipient.worker, &h, &r);
+    if (!airsrt_address_is_null(&refused->sender) &&
+        build_header(&ctx, &o, AIRSRT_MSG_REJECTED, sizeof(r), &h) == 0)
+        send_to_address(w, &h, &r, &refused->sender);
 }
 
 /* Puts m, addressed to live actor a, in its mailbox. A stop request is
