@@ -192,8 +192,10 @@ static uint32_t drain_ring(struct airsrt_worker *w, struct airsrt_ring *r,
                            bool is_ctl, int from)
 {
     struct airsrt_ring_view v[AIRSRT_READ_BATCH];
-    ssize_t n = airsrt_ring_read(r, v, AIRSRT_READ_BATCH);
+    ssize_t n = airsrt_ring_read(r, v, AIRSRT_READ_BATCH), i;
 
+    if (n == 0)
+        return 0;
     if (n < 0) {
         /* Counted in the ring's consumer stats; the ring goes on past
          * the damage. Say so: it means a bug or a stray write. */
@@ -204,10 +206,12 @@ static uint32_t drain_ring(struct airsrt_worker *w, struct airsrt_ring *r,
                     &r->cons->stats.corruptions, memory_order_relaxed));
         return 0;
     }
-    for (ssize_t i = 0; i < n; i++)
+    for (i = 0; i < n && !w->is_shutting_down; i++)
         take_view(w, &v[i], is_ctl);
-    airsrt_ring_release_all(r);
-    return (uint32_t)n;
+    /* After a shutdown command, what follows it stays in the ring for
+     * our next incarnation instead of dying in a mailbox with us. */
+    airsrt_ring_release(r, v[i - 1].end);
+    return (uint32_t)i;
 }
 
 uint32_t airsrt__transport_drain(struct airsrt_worker *w)
@@ -216,7 +220,7 @@ uint32_t airsrt__transport_drain(struct airsrt_worker *w)
 
     if (w->queued >= AIRSRT_QUEUED_PAUSE)
         return n;
-    for (uint32_t p = 0; p < w->nworkers; p++)
+    for (uint32_t p = 0; p < w->nworkers && !w->is_shutting_down; p++)
         if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))
             n += drain_ring(w, &w->peers[p].in, false, (int)p);
     return n;
