@@ -17,8 +17,16 @@ struct airsrt_worker *unit_open(const struct airsrt_actor_type *const *types,
 {
     struct airsrt_shm_params p = { .actors_max = actors_max };
 
+    return unit_open_with(types, &p, opts);
+}
+
+struct airsrt_worker *
+unit_open_with(const struct airsrt_actor_type *const *types,
+               const struct airsrt_shm_params *params,
+               const struct airsrt_worker_opts *opts)
+{
     cr_assert_null(unit_w, "one worker per test");
-    wh_runtime(1, &p);
+    wh_runtime(1, params);
     unit_w = wh_open(0, types, opts);
     return unit_w;
 }

@@ -35,6 +35,12 @@ struct airsrt_worker *unit_open(const struct airsrt_actor_type *const *types,
                                 uint32_t actors_max,
                                 const struct airsrt_worker_opts *opts);
 
+/* The same with every runtime parameter (nworkers is taken as 1). */
+struct airsrt_worker *
+unit_open_with(const struct airsrt_actor_type *const *types,
+               const struct airsrt_shm_params *params,
+               const struct airsrt_worker_opts *opts);
+
 /* The worker's own context: spawn, send and stop from outside an actor. */
 struct airsrt_ctx *unit_ctx(void);
 

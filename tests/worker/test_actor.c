@@ -186,7 +186,8 @@ static const struct airsrt_actor_type *const types[] = {
     &bee, &drone, &keeper, &boss, NULL };
 
 /* Sends T_OK, T_FAIL or another type with seq to a. */
-static void send_to(const struct airsrt_address *a, uint32_t type, uint64_t seq)
+static void send_to(const struct airsrt_address *a, uint32_t type,
+                    uint64_t seq)
 {
     cr_assert_eq(unit_send_seq(unit_ctx(), a, type, seq, AIRSRT_PRIO_NORMAL),
                  0);
