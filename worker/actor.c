@@ -163,10 +163,18 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
     store32(&w->self->actors_alive, w->alive);
 }
 
+/* An actor already on its way out as a failure stays one, whoever
+ * stops it in the end. */
+static bool is_failing(const struct actor *a)
+{
+    return a->is_stop_pending && a->is_stop_failed;
+}
+
 /*
  * Ends top and everything under it, each child before its parent and the
  * youngest child first, in one pass (no recursion: trees may be deep).
- * Descendants stop normally unless they were failing themselves.
+ * top ends as failed if failed says so; descendants stop normally unless
+ * they were failing themselves.
  */
 static void finish_tree(struct airsrt_worker *w, struct actor *top,
                         bool failed, bool call_post_stop)
@@ -177,12 +185,12 @@ static void finish_tree(struct airsrt_worker *w, struct actor *top,
         while (x->first_child != 0)
             x = airsrt__actor_at(w, x->first_child);
         if (x == top) {
-            finish_one(w, x, failed, call_post_stop);
+            finish_one(w, x, failed || is_failing(x), call_post_stop);
             return;
         }
         struct actor *parent = airsrt__actor_at(w, x->parent);
 
-        finish_one(w, x, x->is_stop_pending && x->is_stop_failed, true);
+        finish_one(w, x, is_failing(x), true);
         x = parent;
     }
 }
