@@ -123,9 +123,11 @@ const struct airsrt_envelope *airsrt_current(const struct airsrt_ctx *ctx);
     static_assert(_Alignof(struct tag) <= 8,                                \
                   "message " #tag " needs more than 8-byte alignment")
 
-/* msg must point to a struct tag: another pointer type does not compile. */
+/* msg must point to a struct tag: a selection without a match (another
+ * pointer type) is a compile error, whatever the warning flags. */
 #define airsrt__msg_checked(tag, msg)                                       \
-    ((void)sizeof((msg) == (const struct tag *)0), (const void *)(msg))
+    _Generic((msg), struct tag *: (const void *)(msg),                      \
+                    const struct tag *: (const void *)(msg))
 
 #define airsrt_send_msg(ctx, to, tag, msg)                                  \
     airsrt_send((ctx), (to), tag##_type, airsrt__msg_checked(tag, msg),     \
