@@ -121,10 +121,12 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* Runs worker index of an attached segment until it ends. */
+/* Runs worker index of an attached segment until it ends. source names
+ * where the start list came from, for messages. */
 static int run_worker(const char *prog, struct airsrt_shm *shm,
-                      uint32_t index, const struct airsrt_start *list,
-                      size_t n, const struct airsrt_actor_type *const types[])
+                      uint32_t index, const char *source,
+                      const struct airsrt_start *list, size_t n,
+                      const struct airsrt_actor_type *const types[])
 {
     struct airsrt_worker_opts opts;
     struct airsrt_worker *w;
@@ -143,7 +145,7 @@ static int run_worker(const char *prog, struct airsrt_shm *shm,
                                        : AIRSRT_EXIT_USAGE, "%s", err);
     install_signals();
     if (airsrt__worker_start(w, list, n, err, sizeof(err)) != 0)
-        say(prog, 0, "%s", err);
+        say(prog, 0, "%s: %s", source, err);
     status = airsrt__worker_run(w);
     if (status == AIRSRT_EXIT_ESCALATED)
         say(prog, 0, "an actor's failure escalated past the worker's "
@@ -181,7 +183,13 @@ static int supervised(const char *prog,
         airsrt__start_list_free(list, n);
         return say(prog, AIRSRT_EXIT_SYSTEM, "%s", shm.err);
     }
-    status = run_worker(prog, &shm, (uint32_t)index, list, n, types);
+    if (index >= shm.params.nworkers)
+        status = say(prog, AIRSRT_EXIT_USAGE, "%s=%s: the runtime has only "
+                     "%u workers", AIRSRT_ENV_WORKER, index_s,
+                     shm.params.nworkers);
+    else
+        status = run_worker(prog, &shm, (uint32_t)index, AIRSRT_ENV_ACTORS,
+                            list, n, types);
     airsrt__start_list_free(list, n);
     airsrt_shm_detach(&shm);
     return status;
@@ -294,7 +302,7 @@ static int standalone(const char *prog, int argc, char **argv,
         return say(prog, AIRSRT_EXIT_SYSTEM, "%s", shm.err);
     }
     claim_slot(&shm);
-    status = run_worker(prog, &shm, 0, o.list, o.n, types);
+    status = run_worker(prog, &shm, 0, "actors", o.list, o.n, types);
     airsrt__start_list_free(o.list, o.n);
     airsrt_shm_destroy(&shm);
     return status;
