@@ -147,6 +147,15 @@ static int keeper_handle(struct airsrt_ctx *ctx, void *state,
 static const struct airsrt_actor_type keeper = {
     .name = "keeper", .handle = keeper_handle };
 
+/* Fails T_FAIL, takes anything else. */
+static int failing_handle(struct airsrt_ctx *ctx, void *state,
+                          const struct airsrt_envelope *env)
+{
+    (void)ctx;
+    (void)state;
+    return env->type == T_FAIL ? -EIO : 0;
+}
+
 /* ---- boss: a parent of one bee ---- */
 
 static enum airsrt_directive boss_directive = AIRSRT_RESUME;
@@ -179,7 +188,7 @@ static enum airsrt_directive boss_on_error(struct airsrt_ctx *ctx,
 }
 
 static const struct airsrt_actor_type boss = {
-    .name = "boss", .pre_start = boss_pre_start, .handle = keeper_handle,
+    .name = "boss", .pre_start = boss_pre_start, .handle = failing_handle,
     .on_error = boss_on_error };
 
 static const struct airsrt_actor_type *const types[] = {
@@ -243,14 +252,6 @@ static int argy_pre_start(struct airsrt_ctx *ctx, void *state,
     }
     arg_calls++;
     return 0;
-}
-
-static int failing_handle(struct airsrt_ctx *ctx, void *state,
-                          const struct airsrt_envelope *env)
-{
-    (void)ctx;
-    (void)state;
-    return env->type == T_FAIL ? -EIO : 0;
 }
 
 static const struct airsrt_actor_type argy = {
@@ -455,6 +456,26 @@ Test(actor, restart_runs_post_stop_then_pre_start_and_keeps_address_and_mail,
     cr_assert_eq(atomic_load(&unit_stats(&a)->restarts), 1);
     cr_assert_eq(atomic_load(&unit_w->self->actor_restarts), 1);
     cr_assert_eq(unit_state(&a), AIRSRT_ACTOR_RUNNING);
+    unit_close();
+}
+
+Test(actor, restart_stops_the_actors_children, .timeout = 30)
+{
+    struct airsrt_address p;
+
+    boss_directive = AIRSRT_RESTART;
+    unit_open(types, 0, NULL);
+    p = unit_spawn(unit_ctx(), &boss, NULL);
+    cr_assert_eq(atomic_load(&unit_w->self->actors_alive), 2);
+    send_to(&p, T_FAIL, 0);
+    cr_assert_eq(unit_settle(), -1);
+    cr_assert_eq(boss_errors, 1);
+    cr_assert_eq(boss_failure.where, AIRSRT_FAILED_IN_HANDLE);
+    cr_assert_eq(atomic_load(&unit_stats(&p)->restarts), 1);
+    cr_assert_eq(unit_state(&p), AIRSRT_ACTOR_RUNNING);
+    cr_assert_eq(unit_log_count(EV_POST, boss_child.slot), 1);
+    cr_assert_eq(unit_state(&boss_child), AIRSRT_ACTOR_STOPPED);
+    cr_assert_eq(atomic_load(&unit_w->self->actors_alive), 1);
     unit_close();
 }
 

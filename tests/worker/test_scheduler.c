@@ -187,6 +187,8 @@ Test(scheduler, envelope_past_its_deadline_is_a_dead_letter_not_handled,
     cr_assert_eq(ev[0].value, 1);
     cr_assert_eq(ev[1].value, 2);
     cr_assert_eq(unit_dead(AIRSRT_DL_EXPIRED), 1);
+    cr_assert_eq(atomic_load(&unit_stats(&a)->handled), 2,
+                 "an expired envelope counted as handled");
     unit_close();
 }
 
