@@ -30,6 +30,7 @@
 #include <ftw.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,8 @@ TestSuite(install, .fini = install_fini);
 /* GCC says nothing at compile time about -fsanitize=undefined; a weak
  * reference to a handler of its runtime is non-null exactly when that
  * runtime is linked in (clang links it whole). */
-extern void __ubsan_handle_add_overflow(void) __attribute__((weak));
+extern void __ubsan_handle_add_overflow(void *, void *, void *)
+    __attribute__((weak));
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAS_ASAN 1
@@ -134,6 +136,21 @@ static void spew(const char *path, const char *text)
     cr_assert_eq(fputs(text, f) >= 0 && fclose(f) == 0, 1, "write %s", path);
 }
 
+/* snprintf that fails the test rather than cut a path short. */
+static void fmt(char *buf, size_t len, const char *f, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fmt(char *buf, size_t len, const char *f, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, f);
+    n = vsnprintf(buf, len, f, ap);
+    va_end(ap);
+    cr_assert(n >= 0 && (size_t)n < len, "path too long: %s", buf);
+}
+
 /* dir/rel in one of a few rotating buffers: for immediate use only. */
 static const char *path_in(const char *dir, const char *rel)
 {
@@ -141,8 +158,7 @@ static const char *path_in(const char *dir, const char *rel)
     static int next;
     char *p = bufs[next++ % 4];
 
-    cr_assert_lt((size_t)snprintf(p, PATH_MAX, "%s/%s", dir, rel),
-                 (size_t)PATH_MAX);
+    fmt(p, PATH_MAX, "%s/%s", dir, rel);
     return p;
 }
 
@@ -246,8 +262,7 @@ static void run_ok(const char *what, char *const argv[], const char *cwd,
 
 static void make_root(const struct tree *t)
 {
-    cr_assert_lt(strlen(t->build) + 40, sizeof(g_root));
-    snprintf(g_root, sizeof(g_root), "%s/tests/integration/install-XXXXXX",
+    fmt(g_root, sizeof(g_root), "%s/tests/integration/install-XXXXXX",
              t->build);
     cr_assert_not_null(mkdtemp(g_root), "mkdtemp: %s", strerror(errno));
 }
@@ -286,8 +301,8 @@ static void install(const struct tree *t)
     int n;
 
     make_root(t);
-    snprintf(b, sizeof(b), "B=%s", t->b);
-    snprintf(destdir, sizeof(destdir), "DESTDIR=%s", g_root);
+    fmt(b, sizeof(b), "B=%s", t->b);
+    fmt(destdir, sizeof(destdir), "DESTDIR=%s", g_root);
     check[0] = "make";
     check[1] = "-q";
     check[2] = b;
@@ -312,7 +327,7 @@ static void expect_installed(const struct tree *t, const char *pattern,
         const char *name = strrchr(g.gl_pathv[i], '/') + 1;
         char want[3 * PATH_MAX];
 
-        snprintf(want, sizeof(want), "%s/%s/%s", g_root, dest, name);
+        fmt(want, sizeof(want), "%s/%s/%s", g_root, dest, name);
         cr_assert(is_file(want), "%s not installed", want);
         cr_assert_eq(access(want, X_OK) == 0, is_exec, "%s: mode", want);
         if (!is_exec) {
@@ -348,7 +363,7 @@ Test(install, puts_headers_libraries_pkg_config_tools_and_man_pages,
     for (size_t i = 0; i < g.gl_pathc; i++) {
         char tool[NAME_MAX + 16];
 
-        snprintf(tool, sizeof(tool), "usr/bin/%s",
+        fmt(tool, sizeof(tool), "usr/bin/%s",
                  strrchr(g.gl_pathv[i], '/') + 1);
         tool[strlen(tool) - 2] = '\0';
         cr_assert_eq(access(path_in(g_root, tool), X_OK), 0, "%s", tool);
@@ -357,8 +372,8 @@ Test(install, puts_headers_libraries_pkg_config_tools_and_man_pages,
     for (char s = '1'; s <= '8'; s++) {
         char pattern[16], dest[32];
 
-        snprintf(pattern, sizeof(pattern), "man/*.%c", s);
-        snprintf(dest, sizeof(dest), "usr/share/man/man%c", s);
+        fmt(pattern, sizeof(pattern), "man/*.%c", s);
+        fmt(dest, sizeof(dest), "usr/share/man/man%c", s);
         if (glob(path_in(t.repo, pattern), 0, NULL, &g) == 0)
             expect_installed(&t, pattern, dest, false);
         globfree(&g);
@@ -439,12 +454,12 @@ static void build_example(const char *src, const char *app)
 
     /* As tests/install-check.sh did: the root's airsrt.pc, its paths
      * moved under the root. */
-    snprintf(pcpath, sizeof(pcpath), "PKG_CONFIG_PATH=%s/usr/lib/pkgconfig",
+    fmt(pcpath, sizeof(pcpath), "PKG_CONFIG_PATH=%s/usr/lib/pkgconfig",
              g_root);
-    snprintf(sysroot, sizeof(sysroot), "PKG_CONFIG_SYSROOT_DIR=%s", g_root);
+    fmt(sysroot, sizeof(sysroot), "PKG_CONFIG_SYSROOT_DIR=%s", g_root);
     run_ok("pkg-config", pkg, NULL, env);
     words = slurp(path_in(g_root, "cmd.out"));
-    snprintf(inc, sizeof(inc), "-I%s/usr/include", g_root);
+    fmt(inc, sizeof(inc), "-I%s/usr/include", g_root);
     cr_assert_not_null(strstr(words, inc), "pkg-config said: %s", words);
     argv[argc++] = (char *)compiler();
     argv[argc++] = "-std=gnu17";
@@ -481,14 +496,14 @@ Test(install, readme_example_builds_with_pkg_config_and_runs,
     code = readme_block(readme, EXAMPLE_MARK, "```c");
     parse_transcript(&tr, readme_block(readme, OUTPUT_MARK, "```sh"));
     install(&t);
-    snprintf(src, sizeof(src), "%s/app.c", g_root);
-    snprintf(app, sizeof(app), "%s/app", g_root);
+    fmt(src, sizeof(src), "%s/app.c", g_root);
+    fmt(app, sizeof(app), "%s/app", g_root);
     spew(src, code);
     build_example(src, app);
 
     /* The shared library, from the root, as the user's loader finds it
      * once the root is /. */
-    snprintf(ldpath, sizeof(ldpath), "LD_LIBRARY_PATH=%s/usr/lib", g_root);
+    fmt(ldpath, sizeof(ldpath), "LD_LIBRARY_PATH=%s/usr/lib", g_root);
     argv[0] = app;
     memcpy(argv + 1, tr.argv, (size_t)(tr.argc + 1) * sizeof(char *));
     r = (struct run){ .env = env, .out = path_in(g_root, "app.out"),
