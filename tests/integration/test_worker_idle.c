@@ -83,6 +83,6 @@ Test(worker_idle, idle_worker_sleeps_then_wakes_for_an_envelope,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
 }

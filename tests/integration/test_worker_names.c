@@ -80,8 +80,8 @@ Test(worker_names, envelopes_sent_while_holder_is_dead_reach_next_incarnation,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
     /* Published when it stopped: the runtime's own count agrees. */
     cr_assert_eq(atomic_load(&integ_actor(&second)->handled), 200);
 }
@@ -133,7 +133,7 @@ Test(worker_names, envelopes_queued_for_old_holder_are_forwarded_to_new_one,
 
     for (uint32_t w = 0; w < 3; w++)
         integ_ctl_shutdown(w);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid2), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid2), AIRSRT_EXIT_OK);
 }

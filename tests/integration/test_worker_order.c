@@ -70,8 +70,8 @@ static void stop_pair(const pid_t pids[2], uint64_t total)
 {
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pids[0]), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pids[1]), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pids[0]), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pids[1]), AIRSRT_EXIT_OK);
     cr_assert_eq(atomic_load(&integ_report(RECEIVER)->received), total);
     cr_assert_eq(atomic_load(&integ_self(1)->envelopes_in), total);
 }

@@ -86,8 +86,8 @@ Test(worker_remote, full_reject_mailbox_answers_remote_sender_with_rejected,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
 }
 
 Test(worker_remote, stop_of_actor_in_other_worker_runs_post_stop_there,
@@ -124,8 +124,8 @@ Test(worker_remote, stop_of_actor_in_other_worker_runs_post_stop_there,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
     /* post_stop ran exactly once for each. */
     cr_assert_eq(atomic_load(&victim->post_stops), 1);
     cr_assert_eq(atomic_load(&keeper->post_stops), 1);

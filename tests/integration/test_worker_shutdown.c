@@ -58,7 +58,7 @@ Test(worker_shutdown, ctl_shutdown_stops_actors_in_order_and_exits_zero,
     pid = wh_fork_worker(0, integ_types, "counter=0,agent=1");
     await_tree();
     integ_ctl_shutdown(0);
-    cr_assert_eq(wh_exit_status(pid), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid), AIRSRT_EXIT_OK);
     expect_stopped_in_order(pid);
 }
 

@@ -70,8 +70,8 @@ Test(worker_stale, address_of_previous_incarnation_becomes_dead_letter,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
     /* Published when it stopped: the runtime's own count agrees. */
     cr_assert_eq(atomic_load(&integ_actor(&now)->handled), 1);
 }
@@ -110,7 +110,7 @@ Test(worker_stale, address_of_stopped_actor_in_other_worker_becomes_dead_letter,
 
     integ_ctl_shutdown(0);
     integ_ctl_shutdown(1);
-    cr_assert_eq(wh_exit_status(pid0), AIRSRT_EXIT_OK);
-    cr_assert_eq(wh_exit_status(pid1), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid0), AIRSRT_EXIT_OK);
+    cr_assert_eq(integ_exit_status(pid1), AIRSRT_EXIT_OK);
     cr_assert_eq(atomic_load(&integ_actor(&now)->handled), 1);
 }

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shm/doorbell.h"
@@ -41,6 +43,29 @@ void integ_sleep_ms(uint32_t ms)
 
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* True once pid has ended; it stays a zombie until reaped. */
+static bool has_exited(pid_t pid)
+{
+    siginfo_t info = { .si_pid = 0 };
+
+    cr_assert_eq(waitid(P_PID, (id_t)pid, &info,
+                        WEXITED | WNOHANG | WNOWAIT), 0,
+                 "waitid %d: %s", (int)pid, strerror(errno));
+    return info.si_pid == pid;
+}
+
+int integ_exit_status(pid_t pid)
+{
+    uint64_t until = integ_deadline(INTEG_WAIT_MS);
+
+    while (!has_exited(pid)) {
+        cr_assert(integ_is_before(until), "child %d still runs after %u ms",
+                  (int)pid, INTEG_WAIT_MS);
+        integ_nap();
+    }
+    return wh_exit_status(pid);
 }
 
 /* Message ids the test issues, as the supervisor would: no supervisor
@@ -323,5 +348,5 @@ int integ_finish(struct integ_proc *p, char *buf, size_t len)
         buf[used] = '\0';
     close(p->err_fd);
     p->err_fd = -1;
-    return wh_exit_status(p->pid);
+    return integ_exit_status(p->pid);
 }

@@ -38,19 +38,25 @@ void integ_sleep_ms(uint32_t ms);
 /*
  * Polls cond every millisecond until it holds; fails the test after ms
  * milliseconds, naming the condition. cond is re-evaluated each time, so
- * it may read shared memory that workers write.
+ * it may read shared memory that workers write. The condition's text is
+ * taken here, before its macros (atomic_load) are expanded.
  */
-#define INTEG_AWAIT_MS(cond, ms)                                             \
+#define INTEG_AWAIT_MS(cond, ms) integ_await_((cond), (ms), #cond)
+#define INTEG_AWAIT(cond) integ_await_((cond), INTEG_WAIT_MS, #cond)
+#define integ_await_(cond, ms, text)                                        \
     do {                                                                    \
         uint64_t integ_until_ = integ_deadline(ms);                         \
         while (!(cond)) {                                                   \
             cr_assert(integ_is_before(integ_until_),                        \
                       "%s:%d: still not true after %u ms: %s", __FILE__,     \
-                      __LINE__, (unsigned)(ms), #cond);                     \
+                      __LINE__, (unsigned)(ms), text);                      \
             integ_nap();                                                    \
         }                                                                   \
     } while (0)
-#define INTEG_AWAIT(cond) INTEG_AWAIT_MS(cond, INTEG_WAIT_MS)
+
+/* Waits up to INTEG_WAIT_MS for child pid to end, then reaps it; returns
+ * its exit code, or 128 + the signal that ended it (as wh_exit_status). */
+int integ_exit_status(pid_t pid);
 
 /*
  * Pushes an envelope of type with len bytes of payload onto worker w's
