@@ -5,13 +5,14 @@
 #   make fuzz-build               only build them
 #   make fuzz-regress             replay fuzz/regressions/<target>/*
 #
-# Each harness is linked with shm/*.c compiled again by clang with the same
-# sanitizers (not with the gcc-built libairsrt.a), so that ASan sees every
-# access the library makes and libFuzzer has its coverage. A run works on
-# build/fuzz/corpus/<target>, seeded from fuzz/corpus/<target>, which it
-# also reads but never writes: runs never touch the repository. Crash
-# inputs land in build/fuzz/artifacts/<target>/. Include this file after
-# the `all` rule, so that `all` stays the default goal.
+# Each harness is linked with shm/*.c and worker/*.c compiled again by
+# clang with the same sanitizers (not with the gcc-built libairsrt.a), so
+# that ASan sees every access the library makes and libFuzzer has its
+# coverage. A run works on build/fuzz/corpus/<target>, seeded from
+# fuzz/corpus/<target>, which it also reads but never writes: runs never
+# touch the repository. Crash inputs land in
+# build/fuzz/artifacts/<target>/. Include this file after the `all` rule,
+# so that `all` stays the default goal.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
@@ -25,7 +26,8 @@ FUZZ_RUNFLAGS := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 FUZZ_NAMES    := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
-FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard shm/*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\
+                   $(wildcard shm/*.c worker/*.c))
 
 .PHONY: fuzz fuzz-build fuzz-regress
 
