@@ -41,7 +41,11 @@ struct dl_seen {
     uint32_t type, len;
     struct airsrt_dead_letter head;
     bool has_original;
-    struct airsrt_envelope orig;        /* header of the original */
+    struct {                            /* the original's header */
+        uint32_t type, payload_len;
+        uint64_t correlation_id;
+        struct airsrt_address recipient;
+    } orig;
     uint8_t orig_payload[512];
 };
 
@@ -69,7 +73,10 @@ static int dl_handle(struct airsrt_ctx *ctx, void *state,
         uint32_t room = env->payload_len - sizeof(s->head) -
                         AIRSRT_ENVELOPE_HDR_SIZE;
 
-        memcpy(&s->orig, orig, AIRSRT_ENVELOPE_HDR_SIZE);
+        s->orig.type = orig->type;
+        s->orig.payload_len = orig->payload_len;
+        s->orig.correlation_id = orig->correlation_id;
+        s->orig.recipient = orig->recipient;
         memcpy(s->orig_payload, orig->payload,
                room < sizeof(s->orig_payload) ? room
                                               : sizeof(s->orig_payload));
