@@ -2,6 +2,7 @@
  * worker/error.c - what the runtime's error codes mean (airsrt/error.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "airsrt/error.h"
@@ -37,6 +38,7 @@ const char *airsrt_strerror(int err)
     case -ENOSPC:
         return "table full (actors or registry)";
     default:
-        return err < 0 ? strerror(-err) : "unknown result";
+        /* -INT_MIN does not exist. */
+        return err < 0 && err != INT_MIN ? strerror(-err) : "unknown result";
     }
 }

@@ -256,11 +256,14 @@ static int send_checked(struct airsrt_ctx *ctx,
                         const void *payload, uint32_t len)
 {
     static const struct airsrt_send_opts defaults = AIRSRT_SEND_OPTS_INIT;
+    static const uint8_t empty[1];
     struct airsrt_envelope h;
     int rc;
 
     if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
         return -EINVAL;
+    if (payload == NULL)
+        payload = empty;    /* memcpy wants a pointer even for 0 bytes */
     rc = build_header(ctx, opts ? opts : &defaults, type, len, &h);
     if (rc < 0)
         return rc;

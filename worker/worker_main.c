@@ -214,6 +214,8 @@ static int add_actors(const char *prog, struct standalone_opts *o,
 
     if (airsrt__start_list_parse(arg, &more, &n, err, sizeof(err)) < 0)
         return say(prog, -EINVAL, "actor \"%s\": %s", arg, err);
+    if (n == 0)     /* a worker without actors would idle forever */
+        return say(prog, -EINVAL, "an ACTOR argument is empty");
     all = reallocarray(o->list, o->n + n, sizeof(*all));
     if (all == NULL) {
         airsrt__start_list_free(more, n);
