@@ -20,46 +20,10 @@
 /* How often a delivery retries a registry entry caught mid-write. */
 #define NAME_LOOKUP_TRIES 64
 
-static int build_header(struct airsrt_ctx *ctx,
-                        const struct airsrt_send_opts *o, uint32_t type,
-                        uint32_t len, struct airsrt_envelope *h)
-{
-    struct airsrt_worker *w = ctx->w;
-
-    if (len > w->payload_max)
-        return -EMSGSIZE;
-    if (o->priority > AIRSRT_PRIO_SYSTEM ||
-        (!airsrt_address_is_null(&o->reply_to) &&
-         airsrt_address_validate(&o->reply_to) < 0))
-        return -EINVAL;
-    memset(h, 0, sizeof(*h));
-    h->type = type;
-    h->priority = o->priority;
-    h->payload_len = len;
-    h->sender = ctx->self;
-    h->reply_to = o->reply_to;
-    h->correlation_id = o->correlation_id;
-    h->message_id = airsrt_msgid_next(&w->ids);
-    h->deadline_ns = o->ttl_ns ? airsrt_now_ns() + o->ttl_ns : 0;
-    return 0;
-}
-
-static struct msg *local_copy(struct airsrt_worker *w,
-                              const struct airsrt_envelope *h,
-                              const void *payload)
-{
-    struct msg *m = airsrt__msg_alloc(&w->pool, h->payload_len);
-
-    if (m != NULL) {
-        memcpy(&m->env, h, AIRSRT_ENVELOPE_HDR_SIZE);
-        memcpy(m->env.payload, payload, h->payload_len);
-    }
-    return m;
-}
-
-static int send_to_address(struct airsrt_worker *w, struct airsrt_envelope *h,
-                           const void *payload,
-                           const struct airsrt_address *to);
+static int send_checked(struct airsrt_ctx *ctx,
+                        const struct airsrt_address *to, const char *name,
+                        const struct airsrt_send_opts *opts, uint32_t type,
+                        const void *payload, uint32_t len);
 
 /* Tells the sender of an envelope that came through a ring that a's
  * mailbox refused it (a local sender learns it from the send). */
@@ -72,11 +36,10 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
                                  .message_id = refused->message_id,
                                  .correlation_id = refused->correlation_id,
                                  .recipient = ctx.self };
-    struct airsrt_envelope h;
 
-    if (!airsrt_address_is_null(&refused->sender) &&
-        build_header(&ctx, &o, AIRSRT_MSG_REJECTED, sizeof(r), &h) == 0)
-        send_to_address(w, &h, &r, &refused->sender);
+    if (!airsrt_address_is_null(&refused->sender))
+        send_checked(&ctx, &refused->sender, NULL, &o, AIRSRT_MSG_REJECTED,
+                     &r, sizeof(r));
 }
 
 /* Puts m, addressed to live actor a, in its mailbox. A stop request is
@@ -110,7 +73,7 @@ static void forward(struct airsrt_worker *w, struct msg *m, uint32_t to)
         return;
     }
     m->env.flags = (uint8_t)((m->env.flags & ~AIRSRT_ENV_F_HOPS) | (hops + 1));
-    if (airsrt__transport_send(w, to, &m->env, m->env.payload) < 0) {
+    if (airsrt__transport_copy(w, to, &m->env) < 0) {
         airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
         return;
     }
@@ -196,26 +159,85 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
 
 /* ---- sending ---- */
 
-static int send_to_address(struct airsrt_worker *w, struct airsrt_envelope *h,
-                           const void *payload,
-                           const struct airsrt_address *to)
-{
-    struct actor *a;
-    struct msg *m;
+/* Where a send goes, decided before anything is written. */
+struct route {
+    uint32_t dest;                      /* worker index */
+    struct airsrt_address recipient;    /* null when sent by name */
+    uint32_t name_id;                   /* 0 when sent to an address */
+};
 
+static int plan_address(struct airsrt_worker *w,
+                        const struct airsrt_address *to, struct route *r)
+{
     if (airsrt_address_is_null(to) || airsrt_address_validate(to) < 0)
         return -EINVAL;
     if (to->node != 0)
         return -EHOSTUNREACH;
     if (to->worker >= w->nworkers)
         return -EINVAL;
-    h->recipient = *to;
-    if (to->worker != w->index)
-        return airsrt__transport_send(w, to->worker, h, payload);
-    m = local_copy(w, h, payload);
+    *r = (struct route){ .dest = to->worker, .recipient = *to };
+    return 0;
+}
+
+/* A name nobody holds goes to its last holder known here, to wait for
+ * that worker's next incarnation there. */
+static int plan_name(struct airsrt_worker *w, const char *name,
+                     struct route *r)
+{
+    struct airsrt_address holder, last;
+    int rc;
+
+    *r = (struct route){ 0 };
+    rc = airsrt__names_route(w, name, &r->name_id, &holder, &last);
+    if (rc < 0)
+        return rc;
+    if (airsrt_address_is_null(&holder))
+        holder = last;
+    if (airsrt_address_is_null(&holder))
+        return -EHOSTDOWN;
+    if (holder.node != 0)
+        return -EHOSTUNREACH;
+    if (holder.worker >= w->nworkers)
+        return -EHOSTDOWN;
+    r->dest = holder.worker;
+    return 0;
+}
+
+/* Writes every field once, straight where the envelope will travel: a
+ * memset and a copy of the header cost more than the rest of a send. */
+static void fill(struct airsrt_envelope *e, const struct airsrt_ctx *ctx,
+                 const struct airsrt_send_opts *o, uint32_t type,
+                 const struct route *r, const void *payload, uint32_t len)
+{
+    e->type = type;
+    e->priority = o->priority;
+    e->flags = 0;
+    e->reserved = 0;
+    e->payload_len = len;
+    e->recipient_name = r->name_id;
+    e->sender = ctx->self;
+    e->recipient = r->recipient;
+    e->reply_to = o->reply_to;
+    e->correlation_id = o->correlation_id;
+    e->message_id = airsrt_msgid_next(&ctx->w->ids);
+    e->deadline_ns = o->ttl_ns ? airsrt_now_ns() + o->ttl_ns : 0;
+    memcpy(e->payload, payload, len);
+}
+
+static int send_local(struct airsrt_ctx *ctx, const struct airsrt_send_opts *o,
+                      uint32_t type, const struct route *r,
+                      const void *payload, uint32_t len)
+{
+    struct airsrt_worker *w = ctx->w;
+    struct msg *m = airsrt__msg_alloc(&w->pool, len);
+    struct actor *a;
+
     if (m == NULL)
         return -ENOMEM;
-    a = airsrt__actor_find(w, to);
+    fill(&m->env, ctx, o, type, r, payload, len);
+    if (r->name_id != 0)
+        return route_name(w, m, false);
+    a = airsrt__actor_find(w, &r->recipient);
     if (a == NULL) {
         airsrt__dead_letter(w, m, AIRSRT_DL_STALE);
         return -ESTALE;
@@ -223,33 +245,22 @@ static int send_to_address(struct airsrt_worker *w, struct airsrt_envelope *h,
     return deliver(w, a, m, false);
 }
 
-static int send_to_name(struct airsrt_worker *w, struct airsrt_envelope *h,
-                        const void *payload, const char *name)
+static int send_remote(struct airsrt_ctx *ctx,
+                       const struct airsrt_send_opts *o, uint32_t type,
+                       const struct route *r, const void *payload,
+                       uint32_t len)
 {
-    struct airsrt_address holder, last;
-    uint32_t dest;
-    struct msg *m;
-    int rc = airsrt__names_route(w, name, &h->recipient_name, &holder, &last);
+    struct airsrt_envelope *e;
+    int rc = airsrt__transport_claim(ctx->w, r->dest, len, &e);
 
     if (rc < 0)
         return rc;
-    if (airsrt_address_is_null(&holder))
-        holder = last;      /* wait for its next incarnation there */
-    if (airsrt_address_is_null(&holder))
-        return -EHOSTDOWN;
-    if (holder.node != 0)
-        return -EHOSTUNREACH;
-    dest = holder.worker;
-    if (dest >= w->nworkers)
-        return -EHOSTDOWN;
-    if (dest != w->index)
-        return airsrt__transport_send(w, dest, h, payload);
-    m = local_copy(w, h, payload);
-    if (m == NULL)
-        return -ENOMEM;
-    return route_name(w, m, false);
+    fill(e, ctx, o, type, r, payload, len);
+    airsrt__transport_commit(ctx->w, r->dest, e, rc);
+    return rc;
 }
 
+/* The one way out for every send, reserved types included. */
 static int send_checked(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, const char *name,
                         const struct airsrt_send_opts *opts, uint32_t type,
@@ -257,20 +268,27 @@ static int send_checked(struct airsrt_ctx *ctx,
 {
     static const struct airsrt_send_opts defaults = AIRSRT_SEND_OPTS_INIT;
     static const uint8_t empty[1];
-    struct airsrt_envelope h;
+    const struct airsrt_send_opts *o = opts ? opts : &defaults;
+    struct airsrt_worker *w = ctx->w;
+    struct route r;
     int rc;
 
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
+    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0) ||
+        o->priority > AIRSRT_PRIO_SYSTEM ||
+        (!airsrt_address_is_null(&o->reply_to) &&
+         airsrt_address_validate(&o->reply_to) < 0))
         return -EINVAL;
+    if (len > w->payload_max)
+        return -EMSGSIZE;
     if (payload == NULL)
         payload = empty;    /* memcpy wants a pointer even for 0 bytes */
-    rc = build_header(ctx, opts ? opts : &defaults, type, len, &h);
+    rc = to ? plan_address(w, to, &r) : plan_name(w, name, &r);
     if (rc < 0)
         return rc;
-    rc = to ? send_to_address(ctx->w, &h, payload, to)
-            : send_to_name(ctx->w, &h, payload, name);
+    rc = r.dest == w->index ? send_local(ctx, o, type, &r, payload, len)
+                            : send_remote(ctx, o, type, &r, payload, len);
     if (rc >= 0)
-        airsrt__stat_add(&ctx->w->self->envelopes_out, 1);
+        airsrt__stat_add(&w->self->envelopes_out, 1);
     return rc;
 }
 

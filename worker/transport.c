@@ -22,6 +22,7 @@
  * without bound.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,25 +85,15 @@ static void outbox_push(struct airsrt_worker *w, struct peer *p,
     airsrt__stat_add(&w->self->outbox_envelopes, 1);
 }
 
-int airsrt__transport_send(struct airsrt_worker *w, uint32_t to,
-                           const struct airsrt_envelope *hdr,
-                           const void *payload)
+int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
+                            uint32_t len, struct airsrt_envelope **e)
 {
     struct peer *p = &w->peers[to];
-    uint32_t len = hdr->payload_len;
-    struct airsrt_envelope *dst;
     struct msg *m;
 
     if (p->outbox_head == NULL) {
-        int rc = airsrt_ring_reserve(&p->out, len, &dst);
+        int rc = airsrt_ring_reserve(&p->out, len, e);
 
-        if (rc == 0) {
-            memcpy(dst, hdr, AIRSRT_ENVELOPE_HDR_SIZE);
-            memcpy(dst->payload, payload, len);
-            airsrt_ring_commit(&p->out);
-            mark_dirty(w, to);
-            return 0;
-        }
         if (rc != -EAGAIN)
             return rc;
     }
@@ -111,12 +102,36 @@ int airsrt__transport_send(struct airsrt_worker *w, uint32_t to,
     m = airsrt__msg_alloc(&w->pool, len);
     if (m == NULL)
         return -ENOMEM;
-    memcpy(&m->env, hdr, AIRSRT_ENVELOPE_HDR_SIZE);
-    memcpy(m->env.payload, payload, len);
-    outbox_push(w, p, m);
-    airsrt__stat_add(&w->self->backpressure, 1);
-    mark_dirty(w, to);
+    *e = &m->env;
     return AIRSRT_SENT_BACKPRESSURE;
+}
+
+void airsrt__transport_commit(struct airsrt_worker *w, uint32_t to,
+                              struct airsrt_envelope *e, int how)
+{
+    struct peer *p = &w->peers[to];
+
+    if (how == AIRSRT_SENT_BACKPRESSURE) {
+        outbox_push(w, p, (struct msg *)(void *)
+                    ((uint8_t *)e - offsetof(struct msg, env)));
+        airsrt__stat_add(&w->self->backpressure, 1);
+    } else {
+        airsrt_ring_commit(&p->out);
+    }
+    mark_dirty(w, to);
+}
+
+int airsrt__transport_copy(struct airsrt_worker *w, uint32_t to,
+                           const struct airsrt_envelope *env)
+{
+    struct airsrt_envelope *e;
+    int rc = airsrt__transport_claim(w, to, env->payload_len, &e);
+
+    if (rc < 0)
+        return rc;
+    memcpy(e, env, airsrt_envelope_size(env->payload_len));
+    airsrt__transport_commit(w, to, e, rc);
+    return rc;
 }
 
 /* Moves what fits of p's outbox into its ring, in order. */

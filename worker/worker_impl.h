@@ -361,12 +361,22 @@ int airsrt__send_dead_letter(struct airsrt_worker *w, const char *name,
  * our role, resuming where the previous incarnation stopped. */
 int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len);
 
-/* Writes env (payload_len already checked) to worker to: straight into
- * its ring, or behind its outbox. 0, AIRSRT_SENT_BACKPRESSURE, -EAGAIN
- * (outbox full) or -ENOMEM. */
-int airsrt__transport_send(struct airsrt_worker *w, uint32_t to,
-                           const struct airsrt_envelope *hdr,
-                           const void *payload);
+/*
+ * Room for an envelope of len bytes (already checked against payload_max)
+ * to worker to: in its ring when nothing waits in its outbox and the ring
+ * has room, else a node at the end of its outbox. Returns 0 (ring) or
+ * AIRSRT_SENT_BACKPRESSURE (outbox) with *e where to build it; the caller
+ * then fills it and passes that return to airsrt__transport_commit().
+ * -EAGAIN: the outbox is at opts.outbox_max; -ENOMEM.
+ */
+int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
+                            uint32_t len, struct airsrt_envelope **e);
+void airsrt__transport_commit(struct airsrt_worker *w, uint32_t to,
+                              struct airsrt_envelope *e, int how);
+
+/* Claims, copies env (payload_len trusted: local memory), commits. */
+int airsrt__transport_copy(struct airsrt_worker *w, uint32_t to,
+                           const struct airsrt_envelope *env);
 
 /* Reads every inbound ring and the control ring once. Returns how many
  * envelopes it took. */
