@@ -27,7 +27,7 @@ static void set_lifecycle(struct airsrt_worker *w, struct actor *a,
                           enum airsrt_actor_state s)
 {
     a->lifecycle = (uint8_t)s;
-    atomic_store_explicit(&w->stats[a->slot].state, (uint8_t)s,
+    atomic_store_explicit(&w->stats[a->addr.slot].state, (uint8_t)s,
                           memory_order_relaxed);
 }
 
@@ -36,15 +36,6 @@ static bool is_live(const struct actor *a)
     return a->lifecycle == AIRSRT_ACTOR_STARTING ||
            a->lifecycle == AIRSRT_ACTOR_RUNNING ||
            a->lifecycle == AIRSRT_ACTOR_STOPPING;
-}
-
-struct airsrt_address airsrt__actor_address(const struct airsrt_worker *w,
-                                            const struct actor *a)
-{
-    return (struct airsrt_address){ .worker = (uint16_t)w->index,
-                                    .incarnation = w->incarnation,
-                                    .slot = a->slot,
-                                    .generation = a->generation };
 }
 
 struct actor *airsrt__actor_find(const struct airsrt_worker *w,
@@ -57,17 +48,7 @@ struct actor *airsrt__actor_find(const struct airsrt_worker *w,
         addr->slot >= w->high)
         return NULL;
     a = airsrt__actor_at(w, addr->slot);
-    return a->generation == addr->generation && is_live(a) ? a : NULL;
-}
-
-struct airsrt_ctx airsrt__actor_ctx(struct airsrt_worker *w, struct actor *a)
-{
-    struct airsrt_ctx ctx = { .w = w, .a = a,
-                              .self = airsrt__actor_address(w, a) };
-
-    if (a->parent != AIRSRT_ROOT_SLOT)
-        ctx.parent = airsrt__actor_address(w, airsrt__actor_at(w, a->parent));
-    return ctx;
+    return a->addr.generation == addr->generation && is_live(a) ? a : NULL;
 }
 
 /* ---- slots ---- */
@@ -94,7 +75,9 @@ static struct actor *slot_alloc(struct airsrt_worker *w)
     w->high++;
     atomic_store_explicit(&w->self->actors_high, w->high, memory_order_relaxed);
     a = airsrt__actor_at(w, slot);
-    a->slot = slot;
+    a->addr = (struct airsrt_address){ .worker = (uint16_t)w->index,
+                                       .incarnation = w->incarnation,
+                                       .slot = slot };
     return a;
 }
 
@@ -102,7 +85,7 @@ static struct actor *slot_alloc(struct airsrt_worker *w)
 static void slot_free(struct airsrt_worker *w, struct actor *a)
 {
     a->next_sibling = w->free_slot;
-    w->free_slot = a->slot;
+    w->free_slot = a->addr.slot;
 }
 
 /* ---- the tree ---- */
@@ -110,12 +93,12 @@ static void slot_free(struct airsrt_worker *w, struct actor *a)
 static void link_child(struct airsrt_worker *w, struct actor *parent,
                        struct actor *a)
 {
-    a->parent = parent->slot;
+    a->parent = parent->addr.slot;
     a->prev_sibling = 0;
     a->next_sibling = parent->first_child;
     if (parent->first_child != 0)
-        airsrt__actor_at(w, parent->first_child)->prev_sibling = a->slot;
-    parent->first_child = a->slot;
+        airsrt__actor_at(w, parent->first_child)->prev_sibling = a->addr.slot;
+    parent->first_child = a->addr.slot;
 }
 
 static void unlink_child(struct airsrt_worker *w, struct actor *a)
@@ -140,7 +123,7 @@ static void unlink_child(struct airsrt_worker *w, struct actor *a)
 static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
                        bool call_post_stop)
 {
-    struct airsrt_actor_stats *st = &w->stats[a->slot];
+    struct airsrt_actor_stats *st = &w->stats[a->addr.slot];
 
     set_lifecycle(w, a, AIRSRT_ACTOR_STOPPING);
     if (call_post_stop && a->type->post_stop != NULL) {
@@ -218,7 +201,7 @@ void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
     a->is_stop_pending = true;
     a->is_stop_failed = failed;
     set_lifecycle(w, a, AIRSRT_ACTOR_STOPPING);
-    w->stops[w->nstops++] = a->slot;
+    w->stops[w->nstops++] = a->addr.slot;
 }
 
 void airsrt__actor_process_stops(struct airsrt_worker *w)
@@ -277,7 +260,7 @@ static int actor_init(struct airsrt_worker *w, struct actor *a,
                       const struct airsrt_actor_type *type,
                       const struct airsrt_spawn_opts *o)
 {
-    struct airsrt_actor_stats *st = &w->stats[a->slot];
+    struct airsrt_actor_stats *st = &w->stats[a->addr.slot];
 
     a->state = type->state_size ? calloc(1, type->state_size) : NULL;
     a->arg = o->arg_len ? malloc(o->arg_len) : NULL;
@@ -292,14 +275,14 @@ static int actor_init(struct airsrt_worker *w, struct actor *a,
     a->arg_len = (uint32_t)o->arg_len;
     a->type = type;
     a->type_index = (uint16_t)type_index(w, type);
-    a->generation = a->generation + 1 ? a->generation + 1 : 1;
+    a->addr.generation = a->addr.generation + 1 ? a->addr.generation + 1 : 1;
     a->bound = o->mailbox_bound;
     a->overflow = (uint8_t)o->overflow;
     a->first_child = a->name_id = a->restarts = a->handled_unpub = 0;
     a->is_stop_pending = a->is_stop_failed = false;
     link_child(w, parent, a);
     w->alive++;
-    store32(&st->generation, a->generation);
+    store32(&st->generation, a->addr.generation);
     atomic_store_explicit(&st->type, a->type_index, memory_order_relaxed);
     store32(&st->depth, 0);
     store32(&st->name_id, 0);
@@ -361,7 +344,7 @@ int airsrt_spawn(struct airsrt_ctx *ctx, const struct airsrt_actor_type *type,
     }
     airsrt__stat_add(&w->self->actors_spawned, 1);
     if (addr != NULL)
-        *addr = airsrt__actor_address(w, a);
+        *addr = a->addr;
     return 0;
 }
 
@@ -387,9 +370,14 @@ const struct airsrt_address *airsrt_self(const struct airsrt_ctx *ctx)
     return &ctx->self;
 }
 
+/* A parent outlives its children, so its address stays put meanwhile. */
 const struct airsrt_address *airsrt_parent(const struct airsrt_ctx *ctx)
 {
-    return &ctx->parent;
+    static const struct airsrt_address none;
+
+    if (ctx->a == NULL || ctx->a->parent == AIRSRT_ROOT_SLOT)
+        return &none;
+    return &airsrt__actor_at(ctx->w, ctx->a->parent)->addr;
 }
 
 uint32_t airsrt_worker_index(const struct airsrt_ctx *ctx)
@@ -435,7 +423,7 @@ static void restart(struct airsrt_worker *w, struct actor *a)
     if (a->type->state_size != 0)
         memset(a->state, 0, a->type->state_size);
     a->restarts++;
-    store32(&w->stats[a->slot].restarts, a->restarts);
+    store32(&w->stats[a->addr.slot].restarts, a->restarts);
     airsrt__stat_add(&w->self->actor_restarts, 1);
     set_lifecycle(w, a, AIRSRT_ACTOR_STARTING);
     rc = run_pre_start(w, a);
@@ -464,7 +452,7 @@ static void apply(struct airsrt_worker *w, struct actor *a,
         airsrt__actor_request_stop(w, a, true);
         break;
     case AIRSRT_ESCALATE: {
-        struct airsrt_address self = airsrt__actor_address(w, a);
+        struct airsrt_address self = a->addr;
 
         airsrt__actor_request_stop(w, a, true);
         escalate(w, a->parent, &self, err);
@@ -505,7 +493,7 @@ void airsrt__actor_fail(struct airsrt_worker *w, struct actor *a, int err,
 
 void airsrt__actor_publish(struct airsrt_worker *w, struct actor *a)
 {
-    struct airsrt_actor_stats *st = &w->stats[a->slot];
+    struct airsrt_actor_stats *st = &w->stats[a->addr.slot];
 
     if (a->handled_unpub != 0) {
         airsrt__stat_add(&st->handled, a->handled_unpub);

@@ -192,7 +192,7 @@ static bool holds(struct airsrt_worker *w, const struct actor *a,
 int airsrt__names_bind(struct airsrt_worker *w, struct actor *a,
                        const char *name)
 {
-    struct airsrt_address addr = airsrt__actor_address(w, a);
+    struct airsrt_address addr = a->addr;
     uint32_t id;
     int rc;
 
@@ -208,21 +208,21 @@ int airsrt__names_bind(struct airsrt_worker *w, struct actor *a,
     if (rc < 0)
         return rc;
     a->name_id = id;
-    atomic_store_explicit(&w->stats[a->slot].name_id, id,
+    atomic_store_explicit(&w->stats[a->addr.slot].name_id, id,
                           memory_order_relaxed);
     return 0;
 }
 
 void airsrt__names_unbind(struct airsrt_worker *w, struct actor *a)
 {
-    struct airsrt_address addr = airsrt__actor_address(w, a);
+    struct airsrt_address addr = a->addr;
 
     if (a->name_id == 0)
         return;
     /* -ESTALE: someone took it over already; nothing of ours to undo. */
     airsrt_registry_unbind(&w->reg, a->name_id, &addr);
     a->name_id = 0;
-    atomic_store_explicit(&w->stats[a->slot].name_id, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->stats[a->addr.slot].name_id, 0, memory_order_relaxed);
 }
 
 int airsrt_register(struct airsrt_ctx *ctx, const char *name)
@@ -250,7 +250,7 @@ int airsrt_unregister(struct airsrt_ctx *ctx, const char *name)
     a = airsrt__actor_find(w, &holder);
     if (a != NULL && a->name_id == id) {
         a->name_id = 0;
-        atomic_store_explicit(&w->stats[a->slot].name_id, 0,
+        atomic_store_explicit(&w->stats[a->addr.slot].name_id, 0,
                               memory_order_relaxed);
     }
     return 0;

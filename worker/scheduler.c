@@ -78,24 +78,29 @@ static void handle_one(struct airsrt_worker *w, struct airsrt_ctx *ctx,
 }
 
 /*
- * One turn of a. It ends early when a stops or fails; the slot may even be
+ * One turn of a: at most the budget, and at most the envelopes that were
+ * in its mailbox when the turn began, so that what it sends itself (a
+ * tick to carry on) waits behind the other actors instead of giving it an
+ * endless turn. It ends early when a stops or fails; the slot may even be
  * reused by then (a restart of its parent), so the generation is checked
  * before every envelope.
  */
 static uint32_t run_turn(struct airsrt_worker *w, struct actor *a)
 {
     struct airsrt_ctx ctx = airsrt__actor_ctx(w, a);
-    uint32_t n = 0;
+    uint32_t n = 0, limit = w->opts.turn_budget;
     struct msg *m;
 
+    if (a->depth < limit)
+        limit = a->depth;
     w->self->handling_actor = ctx.self;
-    while (n < w->opts.turn_budget && a->lifecycle == AIRSRT_ACTOR_RUNNING &&
-           a->generation == ctx.self.generation && !w->is_shutting_down &&
+    while (n < limit && a->lifecycle == AIRSRT_ACTOR_RUNNING &&
+           a->addr.generation == ctx.self.generation && !w->is_shutting_down &&
            (m = airsrt__mailbox_take(w, a)) != NULL) {
         handle_one(w, &ctx, m);
         n++;
     }
-    if (a->generation == ctx.self.generation &&
+    if (a->addr.generation == ctx.self.generation &&
         a->lifecycle == AIRSRT_ACTOR_RUNNING)
         airsrt__actor_publish(w, a);
     return n;
@@ -124,19 +129,21 @@ static bool is_stop_asked(const struct airsrt_worker *w)
 }
 
 /* Doorbell callback: the re-check that makes a wake-up impossible to
- * lose (shm/doorbell.h). */
+ * lose (shm/doorbell.h). A full ring that a receiver has made room in is
+ * work too: our outbox can move. */
 static bool has_work(void *arg)
 {
     struct airsrt_worker *w = arg;
 
-    return airsrt__transport_has_input(w) || is_stop_asked(w);
+    return airsrt__transport_has_input(w) || is_stop_asked(w) ||
+           airsrt__transport_has_room(w);
 }
 
+/* Called only after a poll that found nothing to do, so the poll's clock
+ * reading is when the work ran out. */
 void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns)
 {
-    /* Spin from now, when the work ran out: a reply to what we just
-     * sent is the likeliest next work. */
-    uint64_t spin_end = airsrt_now_ns() + w->opts.spin_ns;
+    uint64_t spin_end = w->now_ns + w->opts.spin_ns;
     int64_t wait = (int64_t)w->opts.heartbeat_ns;
 
     for (uint32_t i = 0;; i++) {

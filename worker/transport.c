@@ -85,17 +85,55 @@ static void outbox_push(struct airsrt_worker *w, struct peer *p,
     airsrt__stat_add(&w->self->outbox_envelopes, 1);
 }
 
+/* Makes what we wrote to p visible and wakes its worker: it cannot make
+ * room in a ring whose records it cannot see. */
+static void publish(struct peer *p)
+{
+    if (airsrt_ring_publish(&p->out))
+        airsrt_doorbell_ring(p->bell);
+}
+
+/* Moves what fits of p's outbox into its ring, in order, and publishes
+ * it: the outbox only empties if the receiver sees these and frees
+ * room. */
+static void outbox_drain(struct airsrt_worker *w, struct peer *p)
+{
+    uint32_t moved = 0;
+    struct msg *m;
+
+    while ((m = p->outbox_head) != NULL &&
+           airsrt_ring_write(&p->out, &m->env) == 0) {
+        p->outbox_head = m->next;
+        airsrt__msg_free(&w->pool, m);
+        moved++;
+    }
+    if (moved == 0)
+        return;
+    publish(p);
+    if (p->outbox_head == NULL)
+        p->outbox_tail = NULL;
+    p->outbox_len -= moved;
+    atomic_store_explicit(&w->self->outbox_envelopes,
+                          atomic_load_explicit(&w->self->outbox_envelopes,
+                                               memory_order_relaxed) - moved,
+                          memory_order_relaxed);
+}
+
 int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
                             uint32_t len, struct airsrt_envelope **e)
 {
     struct peer *p = &w->peers[to];
     struct msg *m;
 
+    /* Room may have come since the last flush: the oldest go first. */
+    if (p->outbox_head != NULL)
+        outbox_drain(w, p);
     if (p->outbox_head == NULL) {
         int rc = airsrt_ring_reserve(&p->out, len, e);
 
         if (rc != -EAGAIN)
             return rc;
+        publish(p);
     }
     if (p->outbox_len >= w->opts.outbox_max)
         return -EAGAIN;
@@ -117,6 +155,11 @@ void airsrt__transport_commit(struct airsrt_worker *w, uint32_t to,
         airsrt__stat_add(&w->self->backpressure, 1);
     } else {
         airsrt_ring_commit(&p->out);
+        /* A poll can run many turns, and the receiver can neither read
+         * nor make room for what it cannot see: publish every eighth of
+         * the ring, not only at the end of the poll. */
+        if (p->out.tail - p->out.published >= p->out.capacity / 8)
+            publish(p);
     }
     mark_dirty(w, to);
 }
@@ -134,27 +177,6 @@ int airsrt__transport_copy(struct airsrt_worker *w, uint32_t to,
     return rc;
 }
 
-/* Moves what fits of p's outbox into its ring, in order. */
-static void outbox_drain(struct airsrt_worker *w, struct peer *p)
-{
-    uint32_t moved = 0;
-    struct msg *m;
-
-    while ((m = p->outbox_head) != NULL &&
-           airsrt_ring_write(&p->out, &m->env) == 0) {
-        p->outbox_head = m->next;
-        airsrt__msg_free(&w->pool, m);
-        moved++;
-    }
-    if (p->outbox_head == NULL)
-        p->outbox_tail = NULL;
-    p->outbox_len -= moved;
-    atomic_store_explicit(&w->self->outbox_envelopes,
-                          atomic_load_explicit(&w->self->outbox_envelopes,
-                                               memory_order_relaxed) - moved,
-                          memory_order_relaxed);
-}
-
 void airsrt__transport_flush(struct airsrt_worker *w)
 {
     uint32_t kept = 0;
@@ -164,8 +186,7 @@ void airsrt__transport_flush(struct airsrt_worker *w)
 
         if (p->outbox_head != NULL)
             outbox_drain(w, p);
-        if (airsrt_ring_publish(&p->out))
-            airsrt_doorbell_ring(p->bell);
+        publish(p);
         if (p->outbox_head != NULL)
             w->dirty[kept++] = w->dirty[i];
         else
@@ -177,6 +198,20 @@ void airsrt__transport_flush(struct airsrt_worker *w)
 bool airsrt__transport_is_backed_up(const struct airsrt_worker *w)
 {
     return w->ndirty != 0;
+}
+
+bool airsrt__transport_has_room(const struct airsrt_worker *w)
+{
+    for (uint32_t i = 0; i < w->ndirty; i++) {
+        const struct airsrt_ring *out = &w->peers[w->dirty[i]].out;
+
+        /* Pairs with the release in airsrt_ring_release(): the receiver
+         * freed room since our last look at its head. */
+        if (atomic_load_explicit(&out->cons->head, memory_order_acquire) !=
+            out->head_seen)
+            return true;
+    }
+    return false;
 }
 
 /* Copies one envelope out of a ring and routes the copy. */
@@ -193,10 +228,12 @@ static void take_view(struct airsrt_worker *w, const struct airsrt_ring_view *v,
     }
     memcpy(&m->env, v->env, airsrt_envelope_size(len));
     m->env.payload_len = len;
-    /* ring_read checked the bytes in the ring; the producer may have
-     * changed them since. Check the copy we will act on. */
-    if (airsrt_envelope_validate(&m->env, airsrt_envelope_size(len),
-                                 w->payload_max) < 0) {
+    /* ring_read checked the record in the ring, but its producer may have
+     * rewritten it since. The copy cannot change: check again what the
+     * worker indexes or masks with. Addresses are judged by routing
+     * (actor lookup, plan_address for replies) wherever they are used. */
+    if (m->env.priority > AIRSRT_PRIO_SYSTEM ||
+        (m->env.flags & ~AIRSRT_ENV_F_ALL) != 0) {
         airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
         return;
     }

@@ -115,7 +115,9 @@ static int table_init(struct airsrt_worker *w)
         return -ENOMEM;
     root = airsrt__actor_at(w, AIRSRT_ROOT_SLOT);
     root->lifecycle = AIRSRT_ACTOR_RUNNING;     /* may adopt children */
-    root->generation = 1;
+    root->addr = (struct airsrt_address){ .worker = (uint16_t)w->index,
+                                          .incarnation = w->incarnation,
+                                          .generation = 1 };
     w->high = 1;
     return 0;
 }

@@ -79,9 +79,13 @@ struct actor {
     void *state;
     struct actor *runq_next;
     void *arg;                          /* copy of the spawn argument */
+    struct airsrt_address addr;         /* its own; a free slot keeps its
+                                           last actor's (generation >= 1
+                                           once used). Copied whole, never
+                                           rebuilt field by field: a copy
+                                           of fields just stored one by one
+                                           stalls on store forwarding. */
     uint32_t arg_len;
-    uint32_t slot;                      /* its own */
-    uint32_t generation;                /* >= 1 once used */
     uint32_t depth;                     /* envelopes in all lanes */
     uint32_t bound;                     /* 0 = unbounded */
     uint32_t parent;                    /* slots; 0 = root / none */
@@ -149,7 +153,6 @@ struct airsrt_ctx {
     struct actor *a;                        /* NULL: the worker itself */
     const struct airsrt_envelope *env;      /* in handle, else NULL */
     struct airsrt_address self;             /* null for the worker */
-    struct airsrt_address parent;           /* null for top-level actors */
 };
 
 struct airsrt_worker {
@@ -286,10 +289,11 @@ struct actor *airsrt__actor_find(const struct airsrt_worker *w,
                                  const struct airsrt_address *addr);
 
 /* The context of a callback of a. */
-struct airsrt_ctx airsrt__actor_ctx(struct airsrt_worker *w, struct actor *a);
-
-struct airsrt_address airsrt__actor_address(const struct airsrt_worker *w,
-                                            const struct actor *a);
+static inline struct airsrt_ctx airsrt__actor_ctx(struct airsrt_worker *w,
+                                                  struct actor *a)
+{
+    return (struct airsrt_ctx){ .w = w, .a = a, .self = a->addr };
+}
 
 /* Marks a for stopping at the next safe point (failed: as Failed). */
 void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
@@ -390,6 +394,9 @@ bool airsrt__transport_has_input(struct airsrt_worker *w);
 
 /* True while some outbox holds envelopes. */
 bool airsrt__transport_is_backed_up(const struct airsrt_worker *w);
+
+/* True if a receiver released room in a ring our outbox waits on. */
+bool airsrt__transport_has_room(const struct airsrt_worker *w);
 
 void airsrt__transport_fini(struct airsrt_worker *w);
 
