@@ -246,23 +246,27 @@ static uint32_t drain_ring(struct airsrt_worker *w, struct airsrt_ring *r,
     struct airsrt_ring_view v[AIRSRT_READ_BATCH];
     ssize_t n = airsrt_ring_read(r, v, AIRSRT_READ_BATCH), i;
 
-    if (n == 0)
-        return 0;
-    if (n < 0) {
-        /* Counted in the ring's consumer stats; the ring goes on past
-         * the damage. Say so: it means a bug or a stray write. */
-        fprintf(stderr, "airsrt worker %u: corrupt %s ring from %s %d "
-                "skipped (%llu corruptions so far)\n", w->index,
-                is_ctl ? "control" : "data", is_ctl ? "tools" : "worker",
-                from, (unsigned long long)atomic_load_explicit(
-                    &r->cons->stats.corruptions, memory_order_relaxed));
+    if (n <= 0) {
+        /* What the read went past - padding, or damage it skipped - is
+         * given back, or the producer would wait for that room forever. */
+        airsrt_ring_release_all(r);
+        if (n < 0)  /* counted by the ring; said here: a bug or a stray
+                       write did this */
+            fprintf(stderr, "airsrt worker %u: corrupt %s ring from %s %d "
+                    "skipped (%llu corruptions so far)\n", w->index,
+                    is_ctl ? "control" : "data", is_ctl ? "tools" : "worker",
+                    from, (unsigned long long)atomic_load_explicit(
+                        &r->cons->stats.corruptions, memory_order_relaxed));
         return 0;
     }
     for (i = 0; i < n && !w->is_shutting_down; i++)
         take_view(w, &v[i], is_ctl);
     /* After a shutdown command, what follows it stays in the ring for
      * our next incarnation instead of dying in a mailbox with us. */
-    airsrt_ring_release(r, v[i - 1].end);
+    if (i == n)
+        airsrt_ring_release_all(r);
+    else
+        airsrt_ring_release(r, v[i - 1].end);
     return (uint32_t)i;
 }
 
