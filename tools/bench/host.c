@@ -220,7 +220,7 @@ static int host_child(void *arg, int fd, int go_fd)
 
 struct host_kid {
     struct bench_child c;
-    char role[16];
+    char role[24];           /* "worker 4294967295" */
     uint32_t said;          /* last message kind */
 };
 

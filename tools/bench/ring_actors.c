@@ -170,7 +170,7 @@ static int ring_figure(const struct bench_opts *o, struct bench_report *rep,
         .finisher = 0, .cpus = cpus,
     };
     double ns[BENCH_MAX_RUNS];
-    char key[48], label[64];
+    char key[48], label[128];
     int rc;
 
     plan_make(&plan, n, o->workers, o->count);
