@@ -4,13 +4,11 @@
  *
  * The producer spawns the consumer as its child with a mailbox of BOUND
  * envelopes and the policy its start argument names, then sends COUNT
- * items in bursts of BURST, one burst per turn. Between bursts it sends a
- * tick to a clock actor, which sends it back: an actor's turn goes on
- * while its own mailbox has mail, so a tick to itself would not let the
- * consumer run, while a tick through the clock comes back only after
- * every actor that had mail has had its turn. A worker runs one actor at
- * a time, so a whole burst lands before the consumer takes anything:
- * every burst overflows the mailbox.
+ * items in bursts of BURST, one burst per turn. After each burst it
+ * sends itself a tick: a turn only handles what was queued when it began,
+ * so the tick waits behind the consumer, which gets its turn first. A
+ * worker runs one actor at a time, so a whole burst lands before the
+ * consumer takes anything: every burst overflows the mailbox.
  *
  *   drop_newest  the arriving item is dropped; the send still returns 0
  *   drop_oldest  the oldest queued item is dropped to make room
@@ -119,23 +117,10 @@ static const struct airsrt_actor_type consumer = {
     .handle = consumer_handle,
 };
 
-/* ---- clock: sends every tick back ---- */
-
-static int clock_handle(struct airsrt_ctx *ctx, void *state,
-                        const struct airsrt_envelope *env)
-{
-    (void)state;
-    return airsrt_reply(ctx, env->type, env->payload, env->payload_len);
-}
-
-static const struct airsrt_actor_type clock = {
-    .name = "clock", .handle = clock_handle,
-};
-
 /* ---- producer ---- */
 
 struct producer {
-    struct airsrt_address consumer, clock;
+    struct airsrt_address consumer;
     enum airsrt_overflow policy;
     uint64_t count;
     uint64_t next;              /* seq of the next item to send, from 1 */
@@ -170,9 +155,9 @@ static int parse_arg(struct producer *p, const char *arg, size_t len)
 }
 
 /* The next turn: once every other actor with mail has had one. */
-static int tick_later(struct airsrt_ctx *ctx, struct producer *p)
+static int tick_later(struct airsrt_ctx *ctx)
 {
-    return airsrt_send_msg(ctx, &p->clock, tick, &(struct tick){ 0 });
+    return airsrt_send_msg(ctx, airsrt_self(ctx), tick, &(struct tick){ 0 });
 }
 
 static int producer_start(struct airsrt_ctx *ctx, void *state,
@@ -190,12 +175,10 @@ static int producer_start(struct airsrt_ctx *ctx, void *state,
     }
     o.overflow = p->policy;
     rc = airsrt_spawn(ctx, &consumer, &o, &p->consumer);
-    if (rc == 0)
-        rc = airsrt_spawn(ctx, &clock, NULL, &p->clock);
     if (rc < 0)
         return rc;
     p->next = 1;
-    return tick_later(ctx, p);
+    return tick_later(ctx);
 }
 
 /* Sends up to BURST items; stops early when the consumer or the way to
@@ -245,13 +228,13 @@ static int producer_handle(struct airsrt_ctx *ctx, void *state,
         /* The consumer has had its turn since the last burst: its
          * mailbox is empty, so the counts cannot be dropped. */
         rc = send_report(ctx, p);
-        return rc == -ENOBUFS ? tick_later(ctx, p) : rc < 0 ? rc : 0;
+        return rc == -ENOBUFS ? tick_later(ctx) : rc < 0 ? rc : 0;
     }
     rc = send_burst(ctx, p);
     if (rc < 0)
         return rc;
     p->is_draining = p->next > p->count;
-    return tick_later(ctx, p);
+    return tick_later(ctx);
 }
 
 static const struct airsrt_actor_type producer = {
@@ -262,7 +245,7 @@ static const struct airsrt_actor_type producer = {
 int main(int argc, char **argv)
 {
     static const struct airsrt_actor_type *const types[] = {
-        &producer, &consumer, &clock, NULL };
+        &producer, &consumer, NULL };
 
     return airsrt_worker_main(argc, argv, types);
 }

@@ -1,0 +1,122 @@
+/*
+ * tests/integration/test_examples.c - the example worker binaries do what
+ * their header comments say: run by hand with --standalone, and pingpong
+ * across two worker processes of one runtime.
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/lib/worker_harness.h"
+
+TestSuite(examples, .fini = harness_fini);
+
+/* Runs example name with argv[1..] and returns its exit status, its
+ * stdout in out. */
+static int run_example(const char *name, const char *const *args, char *out,
+                       size_t len)
+{
+    char path[4096];
+    const char *argv[8] = { path };
+    int fds[2];
+    size_t used = 0;
+    ssize_t n;
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s", wh_build_path(name));
+    for (size_t i = 0; args[i] != NULL && i < 6; i++)
+        argv[i + 1] = args[i];
+    harness_pipe(fds);
+    pid = harness_fork();
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        execv(path, (char *const *)argv);
+        harness_exit(127);
+    }
+    close(fds[1]);
+    while (used + 1 < len && (n = read(fds[0], out + used, len - used - 1)) > 0)
+        used += (size_t)n;
+    out[used] = '\0';
+    close(fds[0]);
+    return wh_exit_status(pid);
+}
+
+static void expect_backpressure(const char *arg, bool is_reject)
+{
+    const char *args[] = { "--standalone", arg, NULL };
+    uint64_t sent, handled, dropped, rejected;
+    char out[512], policy[32];
+
+    cr_assert_eq(run_example("examples/backpressure", args, out,
+                             sizeof(out)), 0, "%s: %s", arg, out);
+    cr_assert_eq(sscanf(out, "backpressure: %31[a-z_], mailbox of %*u, "
+                        "bursts of %*u: sent %" SCNu64 ", handled %" SCNu64
+                        ", dropped %" SCNu64 ", rejected %" SCNu64, policy,
+                        &sent, &handled, &dropped, &rejected), 5,
+                 "unexpected line: %s", out);
+    cr_assert_eq(sent, 1000);
+    cr_assert_eq(handled + dropped, sent, "%s", out);
+    if (is_reject) {
+        /* Refused items are sent again: none is lost. */
+        cr_assert_eq(handled, sent, "%s", out);
+        cr_assert_gt(rejected, 0, "%s", out);
+    } else {
+        /* A mailbox of 4 under bursts of 16 must drop. */
+        cr_assert_gt(dropped, 0, "%s", out);
+        cr_assert_eq(rejected, 0, "%s", out);
+    }
+}
+
+Test(examples, backpressure_drop_newest_drops_and_ends, .timeout = 30)
+{
+    expect_backpressure("producer=drop_newest", false);
+}
+
+Test(examples, backpressure_drop_oldest_drops_and_ends, .timeout = 30)
+{
+    expect_backpressure("producer=drop_oldest", false);
+}
+
+Test(examples, backpressure_reject_loses_nothing, .timeout = 30)
+{
+    expect_backpressure("producer=reject", true);
+}
+
+Test(examples, backpressure_refuses_an_unknown_policy, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "producer=drop_everything", NULL };
+    char out[512];
+
+    cr_assert_eq(run_example("examples/backpressure", args, out,
+                             sizeof(out)), AIRSRT_EXIT_START_FAILED);
+}
+
+Test(examples, pingpong_runs_standalone, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "ponger@pong", "pinger=1000",
+                           NULL };
+    char out[512];
+
+    cr_assert_eq(run_example("examples/pingpong", args, out, sizeof(out)), 0);
+    cr_assert(strstr(out, "pingpong: 1000 round trips") != NULL, "%s", out);
+}
+
+Test(examples, pingpong_crosses_two_workers, .timeout = 30)
+{
+    pid_t a, b;
+
+    wh_runtime(2, NULL);
+    a = wh_exec_worker(0, wh_build_path("examples/pingpong"), "ponger@pong",
+                       NULL);
+    b = wh_exec_worker(1, wh_build_path("examples/pingpong"), "pinger=1000",
+                       NULL);
+    cr_assert_eq(wh_exit_status(b), 0);
+    cr_assert_eq(wh_exit_status(a), 0);
+    /* Every ping crossed to the ponger's worker (the stop that follows
+     * is a command, not mail). */
+    cr_assert_eq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)
+                                 ->envelopes_in), 1000);
+}
