@@ -302,6 +302,7 @@ static void give_up_outboxes(struct airsrt_worker *w)
         peer->outbox_tail = NULL;
         peer->outbox_len = 0;
     }
+    atomic_store_explicit(&w->self->outbox_envelopes, 0, memory_order_relaxed);
     if (lost != 0)
         fprintf(stderr, "airsrt worker %u: %llu envelopes could not be "
                 "sent before exit: their rings stayed full\n", w->index,
