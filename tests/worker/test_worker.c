@@ -149,6 +149,56 @@ static bool is_read(void *arg)
            atomic_load(&ring_in.prod->tail);
 }
 
+/* Fills ring_in with envelopes to to until it is full; damages the tag
+ * of the first record when damage is set. Returns how many it wrote. */
+static unsigned ring_fill(const struct airsrt_address *to, bool damage)
+{
+    struct airsrt_envelope *e;
+    unsigned n = 0;
+
+    while (airsrt_ring_reserve(&ring_in, 64, &e) == 0) {
+        airsrt_envelope_init(e, TYPE_ITEM, 64);
+        e->recipient = *to;
+        memset(e->payload, 0, 64);
+        if (damage && n == 0)
+            ((struct airsrt_ring_rec *)(void *)e - 1)->tag ^= 0xff;
+        airsrt_ring_commit(&ring_in);
+        n++;
+    }
+    airsrt_ring_publish(&ring_in);
+    return n;
+}
+
+/* The worker counts the damage, gives the skipped room back to the
+ * producer, and goes on delivering what comes next. */
+Test(worker, skips_damaged_record_and_gives_its_room_back, .timeout = 20)
+{
+    struct airsrt_shm_params p = { .ring_bytes = 16384, .payload_max = 1024 };
+    struct airsrt_worker *w;
+    struct airsrt_address to;
+    unsigned first, second;
+
+    wh_runtime(2, &p);
+    w = wh_open(1, types, NULL);
+    cr_assert_eq(airsrt_spawn(airsrt__worker_ctx(w), &counter, NULL, &to), 0);
+    ring_bind(false);
+    first = ring_fill(&to, true);
+    cr_assert_gt(first, 10);
+    cr_assert_eq(wh_poll_until(w, is_read, NULL, 5000), -1,
+                 "the damaged ring was never given back to its producer");
+    cr_assert_geq(atomic_load(&ring_in.cons->stats.corruptions), 1);
+    /* A whole ring's worth fits again, and every one of it arrives. */
+    handled = 0;
+    second = ring_fill(&to, false);
+    cr_assert_geq(second, first - 1);
+    cr_assert_eq(wh_poll_until(w, is_read, NULL, 5000), -1);
+    for (int i = 0; i < 10 && handled < second; i++)
+        airsrt__worker_poll(w, 1000000);
+    cr_assert_eq(handled, second, "%llu of %u envelopes after the damage",
+                 (unsigned long long)handled, second);
+    wh_close(w);
+}
+
 Test(worker, routes_impossible_envelopes_to_dead_letters, .timeout = 20)
 {
     struct airsrt_worker *w;

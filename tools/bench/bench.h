@@ -200,6 +200,11 @@ void bench_child_reap(struct bench_child *c, bool do_kill);
 /* In a child: waits for the go byte. 0, or -1 if the parent went away. */
 int bench_child_wait_go(int go_fd);
 
+/* The CPUs this process may run on, lowest first, at most max: how many,
+ * or 0 with why saying why not when pinning is off or cannot work. */
+int bench_allowed_cpus(const struct bench_opts *o, int *found, int max,
+                       char *why, size_t len);
+
 /* CPUs for n processes: the first n allowed ones in cpu[], cycling when
  * fewer are allowed; all -1 with --no-pin or when pinning cannot work.
  * why says what was chosen. */

@@ -249,26 +249,35 @@ int bench_child_check(struct bench_child *c)
     return 0;
 }
 
+int bench_allowed_cpus(const struct bench_opts *o, int *found, int max,
+                       char *why, size_t len)
+{
+    cpu_set_t set;
+    int n = 0;
+
+    snprintf(why, len, "not pinned (--no-pin)");
+    if (!o->do_pin)
+        return 0;
+    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+        snprintf(why, len, "not pinned (sched_getaffinity: %s)",
+                 strerror(errno));
+        return 0;
+    }
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set))
+            found[n++] = c;
+    return n;
+}
+
 void bench_pick_cpus(const struct bench_opts *o, int *cpu, uint32_t n,
                      char *why, size_t len)
 {
-    int found[CPU_SETSIZE], nfound = 0;
-    cpu_set_t set;
+    int found[CPU_SETSIZE];
+    int nfound = bench_allowed_cpus(o, found, CPU_SETSIZE, why, len);
     size_t used;
 
     for (uint32_t i = 0; i < n; i++)
         cpu[i] = -1;
-    snprintf(why, len, "not pinned (--no-pin)");
-    if (!o->do_pin)
-        return;
-    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
-        snprintf(why, len, "not pinned (sched_getaffinity: %s)",
-                 strerror(errno));
-        return;
-    }
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set))
-            found[nfound++] = c;
     if (nfound == 0)
         return;
     used = (size_t)snprintf(why, len, "worker");

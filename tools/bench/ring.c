@@ -99,21 +99,12 @@ struct ring_cpus {
 static void ring_pick_cpus(const struct bench_opts *o, struct ring_cpus *cpus,
                            char *why, size_t len)
 {
-    cpu_set_t set;
-    int found[2], n = 0, rc;
+    int found[2], n, rc;
 
     cpus->parent = cpus->child = -1;
-    snprintf(why, len, "not pinned (--no-pin)");
-    if (!o->do_pin)
+    n = bench_allowed_cpus(o, found, 2, why, len);
+    if (n == 0)
         return;
-    if (sched_getaffinity(0, sizeof(set), &set) < 0) {
-        snprintf(why, len, "not pinned (sched_getaffinity: %s)",
-                 strerror(errno));
-        return;
-    }
-    for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
-        if (CPU_ISSET(cpu, &set))
-            found[n++] = cpu;
     if (n < 2) {
         snprintf(why, len, "not pinned (only one CPU allowed)");
         return;
