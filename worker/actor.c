@@ -178,6 +178,25 @@ static void finish_tree(struct airsrt_worker *w, struct actor *top,
     }
 }
 
+/* Records a stop for the next safe point. Without memory for the list,
+ * that safe point scans the table instead: stopping now could free an
+ * actor whose callback (or whose descendant's) is running. */
+static void stops_push(struct airsrt_worker *w, uint32_t slot)
+{
+    if (w->nstops == w->stops_cap) {
+        uint32_t cap = w->stops_cap ? 2 * w->stops_cap : 64;
+        uint32_t *s = realloc(w->stops, cap * sizeof(*s));
+
+        if (s == NULL) {
+            w->is_stop_scan_due = true;
+            return;
+        }
+        w->stops = s;
+        w->stops_cap = cap;
+    }
+    w->stops[w->nstops++] = slot;
+}
+
 void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
                                 bool failed)
 {
@@ -185,28 +204,22 @@ void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
         a->is_stop_failed |= failed;
         return;
     }
-    if (w->nstops == w->stops_cap) {
-        uint32_t cap = w->stops_cap ? 2 * w->stops_cap : 64;
-        uint32_t *s = realloc(w->stops, cap * sizeof(*s));
-
-        if (s == NULL) {
-            /* Out of memory: stop it now rather than never. A callback
-             * may be running, but only this actor's. */
-            finish_tree(w, a, failed, true);
-            return;
-        }
-        w->stops = s;
-        w->stops_cap = cap;
-    }
     a->is_stop_pending = true;
     a->is_stop_failed = failed;
     set_lifecycle(w, a, AIRSRT_ACTOR_STOPPING);
-    w->stops[w->nstops++] = a->addr.slot;
+    stops_push(w, a->addr.slot);
+}
+
+bool airsrt__actor_has_stops(const struct airsrt_worker *w)
+{
+    return w->nstops != 0 || w->is_stop_scan_due;
 }
 
 void airsrt__actor_process_stops(struct airsrt_worker *w)
 {
-    /* Post_stop hooks may ask for more stops: the list grows as we go. */
+    /* Post_stop hooks may ask for more stops: the list grows as we go.
+     * An entry whose actor was stopped some other way (or whose slot now
+     * holds an actor nobody asked to stop) is no longer pending. */
     for (uint32_t i = 0; i < w->nstops; i++) {
         struct actor *a = airsrt__actor_at(w, w->stops[i]);
 
@@ -214,13 +227,22 @@ void airsrt__actor_process_stops(struct airsrt_worker *w)
             finish_tree(w, a, a->is_stop_failed, true);
     }
     w->nstops = 0;
+    while (w->is_stop_scan_due) {
+        w->is_stop_scan_due = false;
+        for (uint32_t slot = 1; slot < w->high; slot++) {
+            struct actor *a = airsrt__actor_at(w, slot);
+
+            if (a->is_stop_pending)
+                finish_tree(w, a, a->is_stop_failed, true);
+        }
+    }
 }
 
 void airsrt__actor_stop_all(struct airsrt_worker *w)
 {
     struct actor *root = airsrt__actor_at(w, AIRSRT_ROOT_SLOT);
 
-    while (root->first_child != 0 || w->nstops != 0) {
+    while (root->first_child != 0 || airsrt__actor_has_stops(w)) {
         airsrt__actor_process_stops(w);
         if (root->first_child != 0)
             finish_tree(w, airsrt__actor_at(w, root->first_child), false,

@@ -73,7 +73,7 @@ static void handle_one(struct airsrt_worker *w, struct airsrt_ctx *ctx,
     if (rc < 0)
         airsrt__actor_fail(w, a, rc, &m->env);
     airsrt__msg_free(&w->pool, m);
-    if (w->nstops != 0)
+    if (airsrt__actor_has_stops(w))
         airsrt__actor_process_stops(w);
 }
 

@@ -351,7 +351,7 @@ int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
     if (!w->is_shutting_down) {
         took = airsrt__transport_drain(w);
         ran = airsrt__run_actors(w, AIRSRT_POLL_BUDGET);
-        if (w->nstops != 0)
+        if (airsrt__actor_has_stops(w))
             airsrt__actor_process_stops(w);
         if (w->alive == 0 && atomic_load_explicit(&w->self->actors_spawned,
                                                   memory_order_relaxed) != 0)

@@ -181,6 +181,8 @@ struct airsrt_worker {
     uint32_t *stops;                        /* slots to stop at the next
                                                safe point */
     uint32_t nstops, stops_cap;
+    bool is_stop_scan_due;                  /* the list had no memory:
+                                               scan the table for them */
 
     struct msg_pool pool;
 
@@ -195,7 +197,6 @@ struct airsrt_worker {
     bool is_in_dead_letter;                 /* forwarding one now */
 
     uint64_t now_ns;                        /* start of this poll */
-    uint64_t next_heartbeat_ns;
     bool is_shutting_down;
     int exit_request;                       /* status once shut down */
     int exit_status;                        /* -1 while running */
@@ -299,13 +300,16 @@ static inline struct airsrt_ctx airsrt__actor_ctx(struct airsrt_worker *w,
 void airsrt__actor_request_stop(struct airsrt_worker *w, struct actor *a,
                                 bool failed);
 
+/* True if stops wait for the next safe point. */
+bool airsrt__actor_has_stops(const struct airsrt_worker *w);
+
 /* Stops every actor on the stop list, children first. */
 void airsrt__actor_process_stops(struct airsrt_worker *w);
 
 /* Stops every actor: the top-level ones youngest first. */
 void airsrt__actor_stop_all(struct airsrt_worker *w);
 
-/* handle of a returned err: applies on_error's directive. */
+/* a's handle returned err for env: applies on_error's directive. */
 void airsrt__actor_fail(struct airsrt_worker *w, struct actor *a, int err,
                         const struct airsrt_envelope *env);
 
