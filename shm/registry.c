@@ -17,6 +17,7 @@
 #include "shm/registry.h"
 #include "shm/robust.h"
 #include "shm/segment.h"
+#include "shm/stat.h"
 
 #define NO_SLOT UINT32_MAX
 #define FNV_BASIS 0x811c9dc5u
@@ -187,13 +188,6 @@ static void entry_write_locked(struct airsrt_registry_entry *e,
     atomic_store_explicit(&e->generation, odd + 1, memory_order_release);
 }
 
-static void count_add(_Atomic uint64_t *counter)
-{
-    atomic_store_explicit(counter, atomic_load_explicit(
-                              counter, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-}
-
 static void count_corrupt_seen(const struct airsrt_registry *reg)
 {
     atomic_fetch_add_explicit(&reg->hdr->corrupt_seen, 1,
@@ -221,8 +215,8 @@ static void entry_get_locked(struct airsrt_registry *reg, uint32_t slot,
 
     if (rc == 0)
         return;
-    count_add(rc == -EAGAIN ? &reg->hdr->torn_cleared
-                            : &reg->hdr->corrupt_repaired);
+    airsrt__stat_add(rc == -EAGAIN ? &reg->hdr->torn_cleared
+                                   : &reg->hdr->corrupt_repaired, 1);
     record_free(r, AIRSRT_REGISTRY_TOMBSTONE);
     entry_write_locked(&reg->entries[slot], r);
 }
@@ -266,12 +260,12 @@ static int registry_lock(struct airsrt_registry *reg)
         /* The owner died holding the lock, maybe mid-entry: that entry's
          * generation is odd. Clear every such entry before relying on
          * the table. */
-        count_add(&reg->hdr->owner_deaths);
+        airsrt__stat_add(&reg->hdr->owner_deaths, 1);
         scan_locked(reg, 0, 0);
     }
     if (reg->hdr->capacity != reg->capacity) {
         /* Scribbled: only tools read it, but they should read the truth. */
-        count_add(&reg->hdr->corrupt_repaired);
+        airsrt__stat_add(&reg->hdr->corrupt_repaired, 1);
         reg->hdr->capacity = reg->capacity;
     }
     return 0;

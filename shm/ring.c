@@ -17,15 +17,9 @@
 #include "shm/ring.h"
 #include "shm/ring_impl.h"
 #include "shm/robust.h"
+#include "shm/stat.h"
 
 #define REC_HDR ((uint64_t)sizeof(struct airsrt_ring_rec))
-
-/* Counters have one writer each: a relaxed load and store is enough. */
-static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
 
 /*
  * Positions never wrap: a healthy ring stays below POS_MAX (2^63 bytes,
@@ -107,7 +101,7 @@ void airsrt_ring_producer_attach(struct airsrt_ring *r)
          * the consumer's next read sees an empty ring. */
         tail = is_adoptable(head) ? head : is_adoptable(tail) ? tail : 0;
         atomic_store_explicit(&r->prod->tail, tail, memory_order_release);
-        stat_add(&r->prod->stats.recovered, 1);
+        airsrt__stat_add(&r->prod->stats.recovered, 1);
     }
     r->tail = r->published = tail;
     /* An implausible head reads as a full ring: ring_claim() then reloads
@@ -135,7 +129,7 @@ static bool ring_reload_head(struct airsrt_ring *r)
         r->published) {
         atomic_store_explicit(&r->prod->tail, r->published,
                               memory_order_release);
-        stat_add(&r->prod->stats.recovered, 1);
+        airsrt__stat_add(&r->prod->stats.recovered, 1);
     }
     if (!positions_plausible(head, r->published, r->capacity)) {
         if (!is_adoptable(head))
@@ -143,7 +137,7 @@ static bool ring_reload_head(struct airsrt_ring *r)
         r->tail = r->published = head;
         r->unpub_envelopes = 0;
         atomic_store_explicit(&r->prod->tail, head, memory_order_release);
-        stat_add(&r->prod->stats.recovered, 1);
+        airsrt__stat_add(&r->prod->stats.recovered, 1);
     }
     r->head_seen = head;
     return true;
@@ -190,7 +184,7 @@ int airsrt_ring_reserve(struct airsrt_ring *r, uint32_t payload_len,
     int rc = ring_claim(r, payload_len, out);
 
     if (rc == -EAGAIN)
-        stat_add(&r->prod->stats.full_events, 1);
+        airsrt__stat_add(&r->prod->stats.full_events, 1);
     return rc;
 }
 
@@ -210,8 +204,8 @@ bool airsrt_ring_publish(struct airsrt_ring *r)
     /* Pairs with the acquire in ring_load_tail(): every record below the
      * new tail is whole. */
     atomic_store_explicit(&r->prod->tail, r->tail, memory_order_release);
-    stat_add(&r->prod->stats.envelopes, r->unpub_envelopes);
-    stat_add(&r->prod->stats.bytes, r->tail - r->published);
+    airsrt__stat_add(&r->prod->stats.envelopes, r->unpub_envelopes);
+    airsrt__stat_add(&r->prod->stats.bytes, r->tail - r->published);
     r->published = r->tail;
     r->unpub_envelopes = 0;
     return true;
@@ -289,7 +283,7 @@ int airsrt_ring_push_timeout(struct airsrt_ring *r,
         if (rc != -EAGAIN)
             break;
         if (round == 0)
-            stat_add(&r->prod->stats.full_events, 1);
+            airsrt__stat_add(&r->prod->stats.full_events, 1);
         if (airsrt_now_ns() >= deadline)
             return -EAGAIN;
         if (round < 64) {
@@ -319,7 +313,7 @@ int airsrt__ctl_lock(struct airsrt_ring *r)
         /* The owner died holding the lock, maybe mid-record. tail moves
          * only after a record is whole, so its bytes past tail are just
          * overwritten by us. */
-        stat_add(&r->prod->stats.recovered, 1);
+        airsrt__stat_add(&r->prod->stats.recovered, 1);
     }
     /* The lock's acquire makes the previous holder's tail visible. */
     airsrt_ring_producer_attach(r);
@@ -355,7 +349,7 @@ void airsrt_ring_consumer_attach(struct airsrt_ring *r)
         /* Whatever lies between a bad head and tail cannot be told from
          * garbage. Resume at tail (see the repair rules above). */
         head = is_adoptable(tail) ? tail : is_adoptable(head) ? head : 0;
-        stat_add(&r->cons->stats.corruptions, 1);
+        airsrt__stat_add(&r->cons->stats.corruptions, 1);
         atomic_store_explicit(&r->cons->head, head, memory_order_release);
     }
     r->read = r->released = r->tail_seen = head;
@@ -380,7 +374,7 @@ static void repair_head(struct airsrt_ring *r)
         r->released) {
         atomic_store_explicit(&r->cons->head, r->released,
                               memory_order_release);
-        stat_add(&r->cons->stats.corruptions, 1);
+        airsrt__stat_add(&r->cons->stats.corruptions, 1);
     }
 }
 
@@ -403,7 +397,7 @@ static int ring_load_tail(struct airsrt_ring *r)
         if (r->is_quarantined)
             return 0;
         r->is_quarantined = true;
-        stat_add(&r->cons->stats.corruptions, 1);
+        airsrt__stat_add(&r->cons->stats.corruptions, 1);
         return -EBADMSG;
     }
     r->is_quarantined = false;
@@ -474,8 +468,8 @@ corrupt:
     /* Hand out the good records first; the next call reports this one. */
     if (n > 0)
         return (ssize_t)n;
-    stat_add(&r->cons->stats.corruptions, 1);
-    stat_add(&r->cons->stats.lost_bytes, r->tail_seen - r->read);
+    airsrt__stat_add(&r->cons->stats.corruptions, 1);
+    airsrt__stat_add(&r->cons->stats.lost_bytes, r->tail_seen - r->read);
     r->read = r->tail_seen;
     return -EBADMSG;
 }
@@ -488,8 +482,8 @@ void airsrt_ring_release(struct airsrt_ring *r, uint64_t pos)
      * everything below head as soon as it sees it. */
     atomic_store_explicit(&r->cons->head, pos, memory_order_release);
     r->released = pos;
-    stat_add(&r->cons->stats.envelopes, r->read_envelopes);
-    stat_add(&r->cons->stats.bytes, r->read_bytes);
+    airsrt__stat_add(&r->cons->stats.envelopes, r->read_envelopes);
+    airsrt__stat_add(&r->cons->stats.bytes, r->read_bytes);
     r->read_envelopes = r->read_bytes = 0;
 }
 

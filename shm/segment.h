@@ -115,7 +115,10 @@ enum airsrt_worker_state {
  * field is its own relaxed atomic: readers (workers, tools) take a
  * snapshot and no field promises anything about another. The supervisor
  * never crashes without its workers following it, so nothing here is
- * left half-updated for a survivor. */
+ * left half-updated for a survivor. incarnation is stored before the
+ * worker's process is started (fork orders the store before the child's
+ * load); the worker reads it once, when it opens, and it must not change
+ * while that incarnation lives. */
 struct airsrt_worker_sup {
     alignas(64) _Atomic uint32_t state;       /* enum airsrt_worker_state */
     _Atomic int32_t pid;
@@ -129,9 +132,14 @@ static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
 /* Worker-written part of a worker slot, one page per worker, writable by
  * that worker alone; each field a relaxed atomic, read as a snapshot. A
  * crashed worker leaves it as it was at the crash: that is how a crash
- * report names what the worker was handling (handling_actor is not
- * atomic, so read it only once is_handling or the pid says the writer is
- * gone). The next incarnation rewrites it whole before it runs an actor.
+ * report names what the worker was handling. While is_handling is 1,
+ * handling_actor and handling_type name the handler running; otherwise
+ * they are stale (the last turn's). handling_actor is not atomic, so read
+ * it only once the pid says the writer is gone. The next incarnation
+ * rewrites the page whole before it runs an actor: the supervisor reads
+ * the report before it starts that incarnation, or loses it.
+ *
+ * outbox_envelopes is derived from the worker's outboxes once per poll.
  *
  * envelopes_in counts envelopes put in a mailbox here (local or from a
  * ring), envelopes_out those sent from here; dead_letters is indexed by

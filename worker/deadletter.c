@@ -55,7 +55,7 @@ static void forward(struct airsrt_worker *w, const struct msg *m,
     /* A failure here means nobody holds the name (or the way is full):
      * look again later, not for every dead letter. */
     w->dl_name_checked_ns =
-        airsrt__send_dead_letter(w, AIRSRT_DEAD_LETTER_NAME, buf, len) < 0
+        airsrt__send_dead_letter(w, buf, len) < 0
             ? airsrt_now_ns() : 0;
     free(buf);
 }

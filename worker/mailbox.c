@@ -66,9 +66,12 @@ int airsrt__mailbox_put(struct airsrt_worker *w, struct actor *a,
         !(a->overflow == AIRSRT_OVERFLOW_DROP_OLDEST &&
           drop_oldest(w, a, prio))) {
         /* Dropping the oldest did not make room: everything queued
-         * outranks m. */
+         * outranks m. A refused m goes back to the caller, who tells
+         * its sender before it becomes a dead letter. */
+        if (a->overflow == AIRSRT_OVERFLOW_REJECT)
+            return -ENOBUFS;
         airsrt__dead_letter(w, m, AIRSRT_DL_MAILBOX_FULL);
-        return a->overflow == AIRSRT_OVERFLOW_REJECT ? -ENOBUFS : 0;
+        return 0;
     }
     lane_push(w, a, prio, m);
     airsrt__stat_add(&w->self->envelopes_in, 1);

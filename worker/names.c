@@ -102,16 +102,17 @@ static int cache_get(struct airsrt_worker *w, uint32_t id,
 }
 
 int airsrt__names_lookup_id(struct airsrt_worker *w, uint32_t id,
-                            struct airsrt_address *addr,
-                            struct airsrt_address *last)
+                            struct airsrt_address *addr)
 {
     struct name_cache *c;
-    int rc = cache_get(w, id, &c);
+    int rc = -EAGAIN;
 
-    if (rc == 0) {
+    /* An entry caught mid-write is whole again in a moment; one a
+     * writer died in stays torn until the next writer repairs it. */
+    for (int i = 0; i < RESOLVE_TRIES && rc == -EAGAIN; i++)
+        rc = cache_get(w, id, &c);
+    if (rc == 0)
         *addr = c->addr;
-        *last = c->last;
-    }
     return rc;
 }
 

@@ -45,11 +45,6 @@ static struct actor *runq_pop(struct airsrt_worker *w)
     return a;
 }
 
-static void set_handling(struct airsrt_worker *w, uint32_t type, uint32_t on)
-{
-    atomic_store_explicit(&w->self->handling_type, type, memory_order_relaxed);
-    atomic_store_explicit(&w->self->is_handling, on, memory_order_relaxed);
-}
 
 /* Handles one envelope; m is freed after the failure (if any) was dealt
  * with, since on_error may look at it. */
@@ -64,11 +59,15 @@ static void handle_one(struct airsrt_worker *w, struct airsrt_ctx *ctx,
         airsrt__dead_letter(w, m, AIRSRT_DL_EXPIRED);
         return;
     }
-    set_handling(w, m->env.type, 1);
+    /* handling_type means something only while is_handling is set
+     * (segment.h), so it is not cleared after. */
+    atomic_store_explicit(&w->self->handling_type, m->env.type,
+                          memory_order_relaxed);
+    atomic_store_explicit(&w->self->is_handling, 1, memory_order_relaxed);
     ctx->env = &m->env;
     rc = a->type->handle(ctx, a->state, &m->env);
     ctx->env = NULL;
-    set_handling(w, 0, 0);
+    atomic_store_explicit(&w->self->is_handling, 0, memory_order_relaxed);
     a->handled_unpub++;
     if (rc < 0)
         airsrt__actor_fail(w, a, rc, &m->env);

@@ -17,9 +17,6 @@
 
 #include "worker/worker_impl.h"
 
-/* How often a delivery retries a registry entry caught mid-write. */
-#define NAME_LOOKUP_TRIES 64
-
 static int send_checked(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, const char *name,
                         const struct airsrt_send_opts *opts, uint32_t type,
@@ -47,7 +44,6 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
 static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
                    bool is_remote)
 {
-    struct airsrt_envelope refused;
     int rc;
 
     if (m->env.type == AIRSRT_MSG_STOP) {
@@ -55,11 +51,12 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__msg_free(&w->pool, m);
         return 0;
     }
-    if (is_remote && a->overflow == AIRSRT_OVERFLOW_REJECT)
-        refused = m->env;
     rc = airsrt__mailbox_put(w, a, m);
-    if (rc == -ENOBUFS && is_remote)
-        notify_rejected(w, a, &refused);
+    if (rc == -ENOBUFS) {
+        if (is_remote)
+            notify_rejected(w, a, &m->env);
+        airsrt__dead_letter(w, m, AIRSRT_DL_MAILBOX_FULL);
+    }
     return rc;
 }
 
@@ -81,24 +78,13 @@ static void forward(struct airsrt_worker *w, struct msg *m, uint32_t to)
     airsrt__msg_free(&w->pool, m);
 }
 
-static int lookup_holder(struct airsrt_worker *w, uint32_t id,
-                         struct airsrt_address *addr)
-{
-    struct airsrt_address last;
-    int rc = -EAGAIN;
-
-    for (int i = 0; i < NAME_LOOKUP_TRIES && rc == -EAGAIN; i++)
-        rc = airsrt__names_lookup_id(w, id, addr, &last);
-    return rc;
-}
-
 /* Delivers m, sent to a name, where the name is held now. */
 static int route_name(struct airsrt_worker *w, struct msg *m, bool is_remote)
 {
     struct airsrt_address holder;
     struct actor *a;
 
-    if (lookup_holder(w, m->env.recipient_name, &holder) < 0 ||
+    if (airsrt__names_lookup_id(w, m->env.recipient_name, &holder) < 0 ||
         airsrt_address_is_null(&holder)) {
         airsrt__dead_letter(w, m, AIRSRT_DL_UNBOUND);
         return 0;
@@ -321,11 +307,11 @@ int airsrt__send_system(struct airsrt_ctx *ctx,
     return send_checked(ctx, to, NULL, &o, type, NULL, 0);
 }
 
-int airsrt__send_dead_letter(struct airsrt_worker *w, const char *name,
-                             const void *payload, uint32_t len)
+int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
+                             uint32_t len)
 {
-    return send_checked(&w->root, NULL, name, NULL, AIRSRT_MSG_DEAD_LETTER,
-                        payload, len);
+    return send_checked(&w->root, NULL, AIRSRT_DEAD_LETTER_NAME, NULL,
+                        AIRSRT_MSG_DEAD_LETTER, payload, len);
 }
 
 int airsrt_reply(struct airsrt_ctx *ctx, uint32_t type, const void *payload,

@@ -16,9 +16,6 @@
 
 #include "worker/worker_impl.h"
 
-#define TYPE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-                   "0123456789_.-"
-
 static int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
@@ -69,8 +66,7 @@ static int parse_init(struct airsrt_start *e, const char *s, size_t len,
 static int parse_type(struct airsrt_start *e, const char *s, size_t len,
                       size_t entry, char *err, size_t errlen)
 {
-    if (len == 0 || len > AIRSRT_TYPE_NAME_MAX ||
-        strspn(s, TYPE_CHARS) < len) {
+    if (!airsrt__is_type_name(s, len)) {
         snprintf(err, errlen, "entry %zu: actor type \"%.*s\" is not 1 to "
                  "%u of A-Z a-z 0-9 _ . -", entry, (int)(len > 64 ? 64 : len),
                  s, AIRSRT_TYPE_NAME_MAX);

@@ -4,12 +4,13 @@
  * behind full rings, and the control ring.
  *
  * Sending writes a record straight into the destination's ring and
- * publishes at the end of the poll (one release store and one doorbell
- * check per ring per poll, however many envelopes). When the ring is
- * full, the envelope and every later one for that worker wait in its
- * outbox, in order, until the ring has room: per-pair order holds, and
- * nothing is dropped. The outbox is bounded (opts.outbox_max): past it a
- * send is refused, never lost.
+ * publishes at the end of the poll, or as soon as an eighth of the ring
+ * waits (one release store and one doorbell check for many envelopes).
+ * When the ring is full, the envelope and every later one for that worker
+ * wait in its outbox, in order, until the receiver frees room: per-pair
+ * order holds, and nothing is dropped. The outbox is bounded
+ * (opts.outbox_max): past it a send is refused, never lost. The outbox
+ * count in the self page is derived from the outboxes once per flush.
  *
  * Receiving copies each envelope out of the ring into this worker's
  * memory, checks the copy (the producer may rewrite its ring at any time;
@@ -72,8 +73,7 @@ static void mark_dirty(struct airsrt_worker *w, uint32_t to)
     }
 }
 
-static void outbox_push(struct airsrt_worker *w, struct peer *p,
-                        struct msg *m)
+static void outbox_push(struct peer *p, struct msg *m)
 {
     m->next = NULL;
     if (p->outbox_tail != NULL)
@@ -82,7 +82,15 @@ static void outbox_push(struct airsrt_worker *w, struct peer *p,
         p->outbox_head = m;
     p->outbox_tail = m;
     p->outbox_len++;
-    airsrt__stat_add(&w->self->outbox_envelopes, 1);
+}
+
+/* True if p's receiver released room since we last loaded its head: a
+ * reservation that failed loaded it, so before that nothing can fit. */
+static bool peer_has_room(const struct peer *p)
+{
+    /* Pairs with the release in airsrt_ring_release(). */
+    return atomic_load_explicit(&p->out.cons->head, memory_order_acquire) !=
+           p->out.head_seen;
 }
 
 /* Makes what we wrote to p visible and wakes its worker: it cannot make
@@ -95,12 +103,14 @@ static void publish(struct peer *p)
 
 /* Moves what fits of p's outbox into its ring, in order, and publishes
  * it: the outbox only empties if the receiver sees these and frees
- * room. */
+ * room. Tries only when room may have come. */
 static void outbox_drain(struct airsrt_worker *w, struct peer *p)
 {
     uint32_t moved = 0;
     struct msg *m;
 
+    if (p->outbox_head == NULL || !peer_has_room(p))
+        return;
     while ((m = p->outbox_head) != NULL &&
            airsrt_ring_write(&p->out, &m->env) == 0) {
         p->outbox_head = m->next;
@@ -113,10 +123,6 @@ static void outbox_drain(struct airsrt_worker *w, struct peer *p)
     if (p->outbox_head == NULL)
         p->outbox_tail = NULL;
     p->outbox_len -= moved;
-    atomic_store_explicit(&w->self->outbox_envelopes,
-                          atomic_load_explicit(&w->self->outbox_envelopes,
-                                               memory_order_relaxed) - moved,
-                          memory_order_relaxed);
 }
 
 int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
@@ -126,8 +132,7 @@ int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
     struct msg *m;
 
     /* Room may have come since the last flush: the oldest go first. */
-    if (p->outbox_head != NULL)
-        outbox_drain(w, p);
+    outbox_drain(w, p);
     if (p->outbox_head == NULL) {
         int rc = airsrt_ring_reserve(&p->out, len, e);
 
@@ -150,7 +155,7 @@ void airsrt__transport_commit(struct airsrt_worker *w, uint32_t to,
     struct peer *p = &w->peers[to];
 
     if (how == AIRSRT_SENT_BACKPRESSURE) {
-        outbox_push(w, p, (struct msg *)(void *)
+        outbox_push(p, (struct msg *)(void *)
                     ((uint8_t *)e - offsetof(struct msg, env)));
         airsrt__stat_add(&w->self->backpressure, 1);
     } else {
@@ -179,20 +184,45 @@ int airsrt__transport_copy(struct airsrt_worker *w, uint32_t to,
 
 void airsrt__transport_flush(struct airsrt_worker *w)
 {
+    uint64_t waiting = 0;
     uint32_t kept = 0;
 
     for (uint32_t i = 0; i < w->ndirty; i++) {
         struct peer *p = &w->peers[w->dirty[i]];
 
-        if (p->outbox_head != NULL)
-            outbox_drain(w, p);
+        outbox_drain(w, p);
         publish(p);
+        waiting += p->outbox_len;
         if (p->outbox_head != NULL)
             w->dirty[kept++] = w->dirty[i];
         else
             p->is_dirty = false;
     }
     w->ndirty = kept;
+    atomic_store_explicit(&w->self->outbox_envelopes, waiting,
+                          memory_order_relaxed);
+}
+
+uint64_t airsrt__transport_give_up(struct airsrt_worker *w)
+{
+    uint64_t lost = 0;
+
+    for (uint32_t i = 0; i < w->ndirty; i++) {
+        struct peer *p = &w->peers[w->dirty[i]];
+        struct msg *m;
+
+        while ((m = p->outbox_head) != NULL) {
+            p->outbox_head = m->next;
+            airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+            lost++;
+        }
+        p->outbox_tail = NULL;
+        p->outbox_len = 0;
+        p->is_dirty = false;
+    }
+    w->ndirty = 0;
+    atomic_store_explicit(&w->self->outbox_envelopes, 0, memory_order_relaxed);
+    return lost;
 }
 
 bool airsrt__transport_is_backed_up(const struct airsrt_worker *w)
@@ -202,15 +232,9 @@ bool airsrt__transport_is_backed_up(const struct airsrt_worker *w)
 
 bool airsrt__transport_has_room(const struct airsrt_worker *w)
 {
-    for (uint32_t i = 0; i < w->ndirty; i++) {
-        const struct airsrt_ring *out = &w->peers[w->dirty[i]].out;
-
-        /* Pairs with the release in airsrt_ring_release(): the receiver
-         * freed room since our last look at its head. */
-        if (atomic_load_explicit(&out->cons->head, memory_order_acquire) !=
-            out->head_seen)
+    for (uint32_t i = 0; i < w->ndirty; i++)
+        if (peer_has_room(&w->peers[w->dirty[i]]))
             return true;
-    }
     return false;
 }
 
@@ -270,14 +294,20 @@ static uint32_t drain_ring(struct airsrt_worker *w, struct airsrt_ring *r,
     return (uint32_t)i;
 }
 
+static bool is_intake_paused(const struct airsrt_worker *w)
+{
+    return w->queued >= AIRSRT_QUEUED_PAUSE;
+}
+
 uint32_t airsrt__transport_drain(struct airsrt_worker *w)
 {
     uint32_t n = drain_ring(w, &w->ctl, true, -1);
 
-    if (w->queued >= AIRSRT_QUEUED_PAUSE)
+    if (is_intake_paused(w))
         return n;
+    /* A ring with nothing new costs ring_read one acquire load. */
     for (uint32_t p = 0; p < w->nworkers && !w->is_shutting_down; p++)
-        if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))
+        if (p != w->index)
             n += drain_ring(w, &w->peers[p].in, false, (int)p);
     return n;
 }
@@ -286,7 +316,7 @@ bool airsrt__transport_has_input(struct airsrt_worker *w)
 {
     if (airsrt_ring_has_data(&w->ctl))
         return true;
-    if (w->queued >= AIRSRT_QUEUED_PAUSE)
+    if (is_intake_paused(w))
         return false;
     for (uint32_t p = 0; p < w->nworkers; p++)
         if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))

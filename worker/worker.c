@@ -30,14 +30,15 @@
 #define FLUSH_RETRY_NS    100000L
 #define MAX_TYPES         UINT16_MAX
 
-static bool is_type_name(const char *s)
+bool airsrt__is_type_name(const char *s, size_t len)
 {
-    size_t n = strnlen(s, AIRSRT_TYPE_NAME_MAX + 1);
-
-    if (n == 0 || n > AIRSRT_TYPE_NAME_MAX)
+    if (len == 0 || len > AIRSRT_TYPE_NAME_MAX)
         return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789_.-") == n;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", s[i]) || s[i] == '\0')
+            return false;
+    return true;
 }
 
 static int check_types(const struct airsrt_actor_type *const *types,
@@ -52,7 +53,9 @@ static int check_types(const struct airsrt_actor_type *const *types,
             snprintf(err, len, "more than %u actor types", MAX_TYPES);
             return -EINVAL;
         }
-        if (t->name == NULL || !is_type_name(t->name) || t->handle == NULL) {
+        if (t->name == NULL || t->handle == NULL ||
+            !airsrt__is_type_name(t->name, strnlen(t->name,
+                                                   AIRSRT_TYPE_NAME_MAX + 1))) {
             snprintf(err, len, "actor type %u: needs a name of 1 to %u of "
                      "A-Z a-z 0-9 _ . - and a handle callback", n,
                      AIRSRT_TYPE_NAME_MAX);
@@ -285,30 +288,6 @@ void airsrt__worker_shutdown(struct airsrt_worker *w, int status)
                           memory_order_relaxed);
 }
 
-/* What the outboxes still hold at the end is lost with us: counted. */
-static void give_up_outboxes(struct airsrt_worker *w)
-{
-    uint64_t lost = 0;
-
-    for (uint32_t p = 0; p < w->nworkers; p++) {
-        struct peer *peer = &w->peers[p];
-        struct msg *m;
-
-        while ((m = peer->outbox_head) != NULL) {
-            peer->outbox_head = m->next;
-            airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
-            lost++;
-        }
-        peer->outbox_tail = NULL;
-        peer->outbox_len = 0;
-    }
-    atomic_store_explicit(&w->self->outbox_envelopes, 0, memory_order_relaxed);
-    if (lost != 0)
-        fprintf(stderr, "airsrt worker %u: %llu envelopes could not be "
-                "sent before exit: their rings stayed full\n", w->index,
-                (unsigned long long)lost);
-}
-
 static int finish_shutdown(struct airsrt_worker *w)
 {
     uint64_t deadline;
@@ -321,7 +300,11 @@ static int finish_shutdown(struct airsrt_worker *w)
         if (!airsrt__transport_is_backed_up(w))
             break;
         if (airsrt_now_ns() >= deadline) {
-            give_up_outboxes(w);
+            uint64_t lost = airsrt__transport_give_up(w);
+
+            fprintf(stderr, "airsrt worker %u: %llu envelopes could not be "
+                    "sent before exit: their rings stayed full\n", w->index,
+                    (unsigned long long)lost);
             break;
         }
         nanosleep(&nap, NULL);

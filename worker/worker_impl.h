@@ -27,6 +27,7 @@
 #include "shm/registry.h"
 #include "shm/ring.h"
 #include "shm/segment.h"
+#include "shm/stat.h"
 
 #define AIRSRT_LANES          4u        /* one per enum airsrt_priority */
 #define AIRSRT_POOL_CLASSES   40u
@@ -203,14 +204,6 @@ struct airsrt_worker {
     struct airsrt_ctx root;                 /* ctx with no actor */
 };
 
-/* Shared counters have one writer, this worker: a relaxed load and store
- * is enough (no locked instruction). */
-static inline void airsrt__stat_add(_Atomic uint64_t *c, uint64_t n)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
-
 /* ---- worker.c: lifecycle of the worker ---- */
 
 /*
@@ -228,6 +221,10 @@ int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
 
 /* The worker's own context (no actor): spawn and send from outside. */
 struct airsrt_ctx *airsrt__worker_ctx(struct airsrt_worker *w);
+
+/* True if the len bytes at s are an actor type's name: 1 to
+ * AIRSRT_TYPE_NAME_MAX of [A-Za-z0-9_.-] (airsrt/actor.h). */
+bool airsrt__is_type_name(const char *s, size_t len);
 
 /* Finds an actor type by name; NULL if this worker has none. */
 const struct airsrt_actor_type *
@@ -321,9 +318,9 @@ void airsrt__actor_table_fini(struct airsrt_worker *w);
 /* ---- mailbox.c ---- */
 
 /*
- * Puts m in a's mailbox under its bound and overflow policy, or disposes
- * of it as a dead letter. Returns 0 (queued, or dropped by policy), or
- * -ENOBUFS (refused by AIRSRT_OVERFLOW_REJECT; m is a dead letter).
+ * Puts m in a's mailbox under its bound and overflow policy. Returns 0
+ * (queued, or dropped by policy: a dead letter), or -ENOBUFS (refused by
+ * AIRSRT_OVERFLOW_REJECT; m is still the caller's).
  */
 int airsrt__mailbox_put(struct airsrt_worker *w, struct actor *a,
                         struct msg *m);
@@ -359,9 +356,10 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
 int airsrt__send_system(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, uint32_t type);
 
-/* Sends a dead-letter payload to the actor holding name, as the worker. */
-int airsrt__send_dead_letter(struct airsrt_worker *w, const char *name,
-                             const void *payload, uint32_t len);
+/* Sends a dead-letter payload to the actor holding
+ * AIRSRT_DEAD_LETTER_NAME, as the worker. */
+int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
+                             uint32_t len);
 
 /* ---- transport.c: rings and outboxes ---- */
 
@@ -402,6 +400,10 @@ bool airsrt__transport_is_backed_up(const struct airsrt_worker *w);
 /* True if a receiver released room in a ring our outbox waits on. */
 bool airsrt__transport_has_room(const struct airsrt_worker *w);
 
+/* Turns what still waits in outboxes into dead letters (unroutable): the
+ * worker ends and their rings stayed full. Returns how many. */
+uint64_t airsrt__transport_give_up(struct airsrt_worker *w);
+
 void airsrt__transport_fini(struct airsrt_worker *w);
 
 /* ---- names.c ---- */
@@ -413,12 +415,10 @@ int airsrt__names_bind(struct airsrt_worker *w, struct actor *a,
 /* Unbinds a's name, if any (a stops). */
 void airsrt__names_unbind(struct airsrt_worker *w, struct actor *a);
 
-/* What registry id holds now: 0 with *addr (null = unbound) and *last
- * (its last known holder, null if none); -ENOENT not a name in use;
- * -EAGAIN being written. */
+/* Who holds registry id now: 0 with *addr (null = unbound); -ENOENT not
+ * a name in use; -EAGAIN torn (after a few tries). */
 int airsrt__names_lookup_id(struct airsrt_worker *w, uint32_t id,
-                            struct airsrt_address *addr,
-                            struct airsrt_address *last);
+                            struct airsrt_address *addr);
 
 /* For a send to name: its id, its holder now (null = unbound) and its
  * last holder known here, through this worker's caches. 0, -EINVAL bad
