@@ -1,0 +1,169 @@
+/*
+ * supervisor/recovery.c - what the supervisor owes the runtime after a
+ * worker's process is gone and before anything is restarted (DESIGN.md,
+ * "Supervisor"):
+ *
+ *  - the crash report: from the dead worker's self page, the actor and
+ *    message type it was handling (the page is left as it was at the
+ *    crash, and nothing rewrites it before the next incarnation starts);
+ *  - robust locks it may have held: the registry's and every control
+ *    ring's, taken and released once, so the owner-dead repair happens
+ *    now and not in the middle of someone's send;
+ *  - its registry entries: unbound from the dead incarnation (the names
+ *    keep their ids, and its next incarnation takes them back);
+ *  - its inbound rings: left alone, so what is queued for it waits for
+ *    the next incarnation, which resumes at the last released head;
+ *  - the announcement: AIRSRT_CTL_WORKER_DOWN on every other running
+ *    worker's control ring, for their monitors.
+ *
+ * The incarnation is bumped when the worker is started again (spawn.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "airsrt/message.h"
+#include "shm/ring_impl.h"
+#include "supervisor/supervisor_impl.h"
+
+/* "NAME" or "TYPE#SLOT" of the actor the dead worker was handling; false
+ * when it was between handlers or wrote nothing this incarnation. */
+struct crash_report {
+    char actor[AIRSRT_REGISTRY_NAME_MAX + 24];
+    char type[AIRSRT_TYPE_NAME_MAX + 1];
+    int64_t message_type;
+};
+
+static bool crash_report_read(const struct airsrt_supervisor *s,
+                              const struct sv_worker *wk,
+                              struct crash_report *cr)
+{
+    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
+    const struct airsrt_actor_stats *stats =
+        airsrt_shm_actor_stats(&s->shm, wk->w);
+    struct airsrt_registry_record rec;
+    struct airsrt_registry reg;
+    struct airsrt_address a;
+    uint32_t type, name_id, ntypes;
+
+    memset(cr, 0, sizeof(*cr));
+    cr->message_type = -1;
+    /* The writer is gone, so the page holds still. */
+    if ((uint32_t)atomic_load(&self->incarnation) != wk->incarnation ||
+        atomic_load(&self->is_handling) == 0)
+        return false;
+    a = self->handling_actor;
+    cr->message_type = atomic_load(&self->handling_type);
+    if (a.slot == 0 || a.slot > s->shm.params.actors_max) {
+        strlcpy(cr->actor, "?", sizeof(cr->actor));
+        return true;
+    }
+    type = atomic_load(&stats[a.slot].type);
+    name_id = atomic_load(&stats[a.slot].name_id);
+    ntypes = atomic_load(&self->ntypes);
+    if (type < ntypes && type < AIRSRT_WORKER_TYPE_NAMES)
+        memcpy(cr->type, self->type_names[type], AIRSRT_TYPE_NAME_MAX);
+    if (name_id != 0 && airsrt_registry_open(&reg, &s->shm) == 0 &&
+        airsrt_registry_lookup(&reg, name_id, &rec) == 0)
+        strlcpy(cr->actor, rec.name, sizeof(cr->actor));
+    else
+        snprintf(cr->actor, sizeof(cr->actor), "%s#%" PRIu32,
+                 cr->type[0] ? cr->type : "actor", a.slot);
+    return true;
+}
+
+/* Takes and releases every robust lock a worker could have died holding;
+ * the locking is what repairs them (robust.h). */
+static void locks_recover(struct airsrt_supervisor *s)
+{
+    for (uint32_t w = 0; w < s->shm.params.nworkers; w++) {
+        struct airsrt_ring r;
+
+        if (airsrt_shm_ctl_ring(&s->shm, w, &r) == 0 &&
+            airsrt__ctl_lock(&r) == 0)
+            airsrt__ctl_unlock(&r);
+    }
+}
+
+/* The next incarnation rewrites the self page: keep its counts. */
+static void totals_keep(struct airsrt_supervisor *s, struct sv_worker *wk)
+{
+    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
+
+    if ((uint32_t)atomic_load(&self->incarnation) != wk->incarnation)
+        return;
+    wk->in_before += atomic_load(&self->envelopes_in);
+    wk->out_before += atomic_load(&self->envelopes_out);
+}
+
+static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
+                     const struct sv_exit *ex)
+{
+    union {
+        struct airsrt_envelope env;
+        uint8_t bytes[sizeof(struct airsrt_envelope) +
+                      sizeof(struct airsrt_worker_down)];
+    } u;
+    struct airsrt_worker_down down = {
+        .worker = wk->w, .incarnation = wk->incarnation,
+        .status = ex->status, .signal = ex->signal,
+    };
+
+    airsrt_envelope_init(&u.env, AIRSRT_CTL_WORKER_DOWN, sizeof(down));
+    u.env.priority = AIRSRT_PRIO_SYSTEM;
+    memcpy(u.env.payload, &down, sizeof(down));
+    for (uint32_t w = 0; w < s->shm.params.nworkers; w++) {
+        struct airsrt_ring r;
+
+        if (w == wk->w || s->workers[w].state != SV_RUNNING ||
+            airsrt_shm_ctl_ring(&s->shm, w, &r) < 0)
+            continue;
+        /* A full control ring loses the notice, not the runtime: the
+         * event says so. */
+        if (airsrt_ctl_push(&r, &u.env) == 0)
+            airsrt_doorbell_ring(airsrt_shm_doorbell(&s->shm, w));
+        else
+            sv_event(s, "announce_failed", &s->workers[w], NULL,
+                     "control ring full");
+    }
+}
+
+void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
+                const struct sv_exit *ex, const char *event)
+{
+    struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&s->shm, wk->w);
+    struct crash_report cr;
+    struct airsrt_registry reg;
+    bool is_normal = sv_exit_is_normal(ex);
+    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+
+    ev.event = event;
+    ev.supervisor = s->nodes[wk->sup].cfg->name;
+    ev.worker = wk->name;
+    ev.index = (int32_t)wk->w;
+    ev.pid = wk->pid;
+    ev.incarnation = wk->incarnation;
+    ev.has_status = ex->status >= 0;
+    ev.status = ex->status;
+    ev.signal = ex->signal;
+    ev.restarts = (int32_t)wk->restarts;
+    ev.reason = ex->is_hang ? "hang" : is_normal ? "normal" : "crashed";
+    if (!is_normal && crash_report_read(s, wk, &cr)) {
+        ev.actor = cr.actor;
+        ev.actor_type = cr.type[0] ? cr.type : NULL;
+        ev.message_type = cr.message_type;
+    }
+    airsrt_eventlog_write(&s->log, &ev);
+    totals_keep(s, wk);
+    locks_recover(s);
+    if (airsrt_registry_open(&reg, &s->shm) == 0)
+        airsrt_registry_unbind_incarnation(&reg, wk->w, wk->incarnation);
+    atomic_store_explicit(&ws->state, is_normal ? AIRSRT_WORKER_STOPPED
+                                                : AIRSRT_WORKER_CRASHED,
+                          memory_order_relaxed);
+    atomic_store_explicit(&ws->pid, 0, memory_order_relaxed);
+    announce(s, wk, ex);
+}
