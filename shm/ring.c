@@ -83,10 +83,15 @@ int airsrt_ring_bind(struct airsrt_ring *r, struct airsrt_ring_prod *prod,
  *    else starts at 0;
  *  - the consumer attaching adopts tail, else keeps its head, else 0;
  *  - a live consumer restores its own word when it finds it changed, and
- *    stays quarantined while the tail is implausible;
+ *    stays quarantined while the tail is implausible, waiting for the
+ *    producer to adopt its head; but a head the producer would never
+ *    adopt (a healthy ring passes POS_ADOPT soon after a repair adopted
+ *    a word just below it) cannot be waited on: then it restarts as an
+ *    attaching consumer does;
  *  - a live producer restores its own word too, and restarts at head when
  *    the two disagree and head is adoptable, else waits (full ring).
- * Whichever side attaches second then finds a word to adopt, and local
+ * Whichever side attaches second then finds a word to adopt, a quarantined
+ * consumer's read position (so its head) is always adoptable, and local
  * positions are always 8-aligned, so no write leaves the buffer.
  */
 void airsrt_ring_producer_attach(struct airsrt_ring *r)
@@ -338,6 +343,13 @@ int airsrt_ctl_push(struct airsrt_ring *r, const struct airsrt_envelope *e)
 
 /* ---- consumer ---- */
 
+/* Moves every consumer position to head, shared word included. */
+static void consumer_resume_at(struct airsrt_ring *r, uint64_t head)
+{
+    atomic_store_explicit(&r->cons->head, head, memory_order_release);
+    r->read = r->released = r->tail_seen = head;
+}
+
 void airsrt_ring_consumer_attach(struct airsrt_ring *r)
 {
     /* We are the only writer of head now. */
@@ -350,9 +362,8 @@ void airsrt_ring_consumer_attach(struct airsrt_ring *r)
          * garbage. Resume at tail (see the repair rules above). */
         head = is_adoptable(tail) ? tail : is_adoptable(head) ? head : 0;
         airsrt__stat_add(&r->cons->stats.corruptions, 1);
-        atomic_store_explicit(&r->cons->head, head, memory_order_release);
     }
-    r->read = r->released = r->tail_seen = head;
+    consumer_resume_at(r, head);
     r->read_envelopes = r->read_bytes = 0;
     r->is_quarantined = false;
 }
@@ -379,6 +390,25 @@ static void repair_head(struct airsrt_ring *r)
 }
 
 /*
+ * The tail is implausible or behind our read position. The producer mends
+ * the ring by restarting at our head, which it does only if that head is
+ * adoptable: a healthy ring that went past POS_ADOPT must restart itself,
+ * at tail or 0 as on attach, or each side waits for the other forever.
+ * read never moves while quarantined and released <= read, so once read
+ * is adoptable, every head we may publish until the tail is sane is too.
+ */
+static void consumer_quarantine_positions(struct airsrt_ring *r,
+                                          uint64_t tail)
+{
+    if (is_adoptable(r->read)) {
+        /* The producer needs a sane head to repair at all. */
+        repair_head(r);
+        return;
+    }
+    consumer_resume_at(r, is_adoptable(tail) ? tail : 0);
+}
+
+/*
  * Loads the producer's tail. Returns 1 if it moved past our read position,
  * 0 if there is nothing new, -EBADMSG the first time it is implausible
  * (the ring stays quarantined, and silent, until the producer repairs it).
@@ -391,9 +421,7 @@ static int ring_load_tail(struct airsrt_ring *r)
 
     if (!positions_plausible(r->released, tail, r->capacity) ||
         tail < r->read) {
-        /* The producer repairs its tail on its next publication, and it
-         * needs a sane head to publish at all. */
-        repair_head(r);
+        consumer_quarantine_positions(r, tail);
         if (r->is_quarantined)
             return 0;
         r->is_quarantined = true;

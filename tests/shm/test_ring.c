@@ -461,3 +461,105 @@ Test(ring, producer_restarts_at_consumer_head_past_its_tail)
     cr_assert_eq(p.published - far, airsrt_ring_record_size(64));
     expect_seq(&c, 1);
 }
+
+/*
+ * Regressions from fuzz/regressions/fuzz_ctl_ring, the inputs named
+ * *-past-adopt-limit-*: a repair adopts only positions below 2^62, but a
+ * healthy ring that adopted one just below it goes past it with its next
+ * record. Its consumer's head is then one the producer never adopts, so
+ * when the tail was scribbled again, each side waited for the other for
+ * good.
+ */
+#define BELOW_POS_ADOPT ((1ull << 62) - 200)
+
+/* Scribbles tail just below 2^62, lets the consumer restart there (as a
+ * restarted worker does), then carries envelope seq past 2^62. */
+static void carry_ctl_past_pos_adopt(struct airsrt_ring *p,
+                                     struct airsrt_ring *c, uint64_t seq)
+{
+    struct harness_env h;
+
+    atomic_store(&p->prod->tail, BELOW_POS_ADOPT);
+    airsrt_ring_consumer_attach(c);
+    cr_assert_eq(c->read, BELOW_POS_ADOPT);
+    /* Too big for the 200 bytes left: padding, then a record at 2^62. */
+    harness_env_fill(&h, 0, seq, 256);
+    cr_assert_eq(airsrt_ctl_push(p, &h.env), 0);
+    expect_seq(c, seq);
+    cr_assert_gt(c->read, 1ull << 62);
+}
+
+static void open_ctl_pair(struct airsrt_ring *p, struct airsrt_ring *c)
+{
+    harness_segment(2, 0, false);
+    cr_assert_eq(airsrt_shm_ctl_ring(&harness_shm, 0, p), 0);
+    cr_assert_eq(airsrt_shm_ctl_ring(&harness_shm, 0, c), 0);
+    airsrt_ring_consumer_attach(c);
+}
+
+/* The live consumer gives up its position and the next push gets
+ * through, with no re-attach: a worker only reads and releases. */
+static void expect_ctl_recovers(struct airsrt_ring *p, struct airsrt_ring *c,
+                                uint64_t seq)
+{
+    struct harness_env h;
+    struct airsrt_ring_view v;
+
+    cr_assert_eq(airsrt_ring_read(c, &v, 1), -EBADMSG);
+    airsrt_ring_release_all(c);
+    cr_assert(c->read < 1ull << 62, "consumer kept a head nobody adopts");
+    harness_env_fill(&h, 0, seq, 64);
+    cr_assert_eq(airsrt_ctl_push(p, &h.env), 0, "control ring wedged");
+    expect_seq(c, seq);
+}
+
+Test(ctl_ring, recovers_tail_scribbled_under_head_past_2_62)
+{
+    struct airsrt_ring p, c;
+
+    open_ctl_pair(&p, &c);
+    carry_ctl_past_pos_adopt(&p, &c, 0);
+    airsrt_ring_release_all(&c);
+    atomic_store(&p.prod->tail, 0);
+    expect_ctl_recovers(&p, &c, 1);
+}
+
+Test(ctl_ring, recovers_bad_head_and_tail_past_2_62_after_read)
+{
+    struct airsrt_ring p, c;
+    struct harness_env h;
+
+    open_ctl_pair(&p, &c);
+    carry_ctl_past_pos_adopt(&p, &c, 0);
+    /* Read, not released: a misaligned head and a tail past 2^62 leave
+     * the next producer nothing to adopt. It restarts its tail at 0,
+     * under the consumer's read position, and waits for a sane head. */
+    atomic_store(&c.cons->head, 3);
+    harness_env_fill(&h, 0, 1, 64);
+    cr_assert_eq(airsrt_ctl_push(&p, &h.env), -EAGAIN);
+    cr_assert_eq(atomic_load(&p.prod->tail), 0);
+    expect_ctl_recovers(&p, &c, 2);
+}
+
+Test(ring, recovers_when_producer_restarts_under_head_past_2_62)
+{
+    struct airsrt_ring p, c;
+
+    harness_segment(2, 4096, false);
+    open_pair(&p, &c);
+    atomic_store(&p.prod->tail, BELOW_POS_ADOPT);
+    airsrt_ring_consumer_attach(&c);
+    airsrt_ring_producer_attach(&p);
+    push_seq(&p, 0, 256);
+    expect_seq(&c, 0);
+    airsrt_ring_release_all(&c);
+    cr_assert_gt(c.released, 1ull << 62);
+    /* A live producer mends its own word; a restarted one cannot tell. */
+    atomic_store(&p.prod->tail, 0);
+    airsrt_ring_producer_attach(&p);
+    cr_assert_eq(airsrt_ring_read(&c, &(struct airsrt_ring_view){ 0 }, 1),
+                 -EBADMSG);
+    airsrt_ring_release_all(&c);
+    push_seq(&p, 1, 64);
+    expect_seq(&c, 1);
+}
