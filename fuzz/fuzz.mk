@@ -1,7 +1,9 @@
 # fuzz/fuzz.mk - libFuzzer targets; included from the GNUmakefile.
 #
 #   make fuzz [FUZZ_SECONDS=20]   build every fuzz/fuzz_*.c and run each
-#                                 for FUZZ_SECONDS; any crash fails
+#                                 for FUZZ_SECONDS; any crash fails, and
+#                                 the output ends with each failure's
+#                                 report and input (base64)
 #   make fuzz-build               only build them
 #   make fuzz-regress             replay fuzz/regressions/<target>/*
 #
@@ -40,8 +42,37 @@ $(FUZZ_DIR)/obj/%.o: %.c
 $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LDLIBS)
 
+# Prints the summary of failed target $$t from its log: the report from
+# the first error to the sanitizer's SUMMARY line without the frames of
+# libFuzzer, the sanitizers and libc (at most 15 lines), and the input
+# libFuzzer saved, as base64 when under 4 KiB, so that a CI log that keeps
+# only its tail is enough to reproduce. A slow-unit report is not the
+# failure: its input is skipped.
+FUZZ_NOISE := in (fuzzer::|__sanitizer|__libc_start|_start |main )
+FUZZ_NOISE := $(FUZZ_NOISE)|libc\.so|/nptl/|/sysdeps/|stdlib/abort
+FUZZ_NOISE := $(FUZZ_NOISE)|^$$|^NOTE:|^ +Combine|^stat::
+define FUZZ_SUMMARY
+log=$(FUZZ_DIR)/$$t.log; \
+echo "== fuzz $$t FAILED (log $$log)"; \
+sed -n '/property failed\|ERROR\|runtime error/,/^SUMMARY:/p' $$log | \
+    grep -v -E '$(FUZZ_NOISE)' | sed 's/ (BuildId: [0-9a-f]*)//' | \
+    head -n 15; \
+art=$$(sed -n 's/.*Test unit written to //p' $$log | \
+       grep -v '/slow-unit-' | tail -n 1); \
+if [ -z "$$art" ] || [ ! -f "$$art" ]; then \
+    echo "input: none saved"; \
+elif [ $$(wc -c < "$$art") -lt 4096 ]; then \
+    echo "input: $$art ($$(wc -c < "$$art") bytes), base64:"; \
+    base64 -w0 "$$art"; echo; \
+    echo "reproduce: echo <base64> | base64 -d > in && $(FUZZ_DIR)/$$t in"; \
+else \
+    echo "input: $$art ($$(wc -c < "$$art") bytes, too big to print)"; \
+fi
+endef
+
 # Every target runs even when an earlier one fails, so that one bug does
-# not hide the others; any failure fails the whole run.
+# not hide the others; any failure fails the whole run, and ends it with
+# a summary of each failure (CI shows only the tail of the output).
 fuzz: $(FUZZ_BINS)
 	@failed=; for t in $(FUZZ_NAMES); do \
 	    echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
@@ -64,7 +95,9 @@ fuzz: $(FUZZ_BINS)
 	        failed="$$failed $$t"; \
 	    fi; \
 	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
+	[ -z "$$failed" ] && exit 0; \
+	for t in $$failed; do $(FUZZ_SUMMARY); done; \
+	echo "fuzz: failed:$$failed"; exit 1
 
 # Every saved reproducer, run once; passes when the bugs are fixed.
 fuzz-regress: $(FUZZ_BINS)
