@@ -6,6 +6,7 @@
  *   local           two actors in one worker: one-way rate, round trip
  *   cross           two actors in two worker processes, the whole path
  *   ring-of-actors  a token around N actors in W workers: cost per hop
+ *   restart         a worker killed under airsrt-run: time to answer again
  *
  * Each figure is the median, min and max of several runs, printed with
  * the machine it was taken on, as a table or one JSON object (--json).
@@ -17,11 +18,18 @@
  * reaped on success, failure, SIGINT, SIGTERM and SIGHUP alike (the
  * handler only sets a flag; the loops that spin or wait look at it), and
  * children die with the tool. The parts live in tools/bench/ (bench.h).
+ *
+ * The binary is also the worker of the restart workload: started by
+ * airsrt-run (AIRSRT_FD, or AIRSRT_SPARE_FD for a spare, in its
+ * environment) it is an airsrt worker hosting that workload's actors, and
+ * takes no bench option at all.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "airsrt/worker.h"
 #include "tools/bench/bench.h"
 
 typedef int (*workload_fn)(const struct bench_opts *o,
@@ -33,6 +41,7 @@ static const workload_fn workload_runs[BENCH_WORKLOADS] = {
     [BENCH_LOCAL] = bench_local_run,
     [BENCH_CROSS] = bench_cross_run,
     [BENCH_RING_OF_ACTORS] = bench_ring_actors_run,
+    [BENCH_RESTART] = bench_restart_run,
 };
 
 static void on_stop_signal(int sig)
@@ -75,6 +84,8 @@ int main(int argc, char **argv)
     struct bench_report rep = { 0 };
     int id, rc;
 
+    if (getenv(AIRSRT_ENV_FD) != NULL || getenv(AIRSRT_ENV_SPARE_FD) != NULL)
+        return airsrt_worker_main(argc, argv, bench_restart_types);
     id = bench_parse_command(argc, argv, &o, &rc);
     if (id < 0)
         return rc;

@@ -29,6 +29,8 @@
 #define DEFAULT_RING_BYTES (256u << 10)
 #define DEFAULT_BATCH      64u
 #define DEFAULT_WORKERS    2u
+#define DEFAULT_KILLS      1000u
+#define QUICK_KILLS        100u
 
 #define RING_OPTS   (BENCH_OPT_COUNT | BENCH_OPT_SAMPLES | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
@@ -38,6 +40,7 @@
 #define CROSS_OPTS  (LOCAL_OPTS | BENCH_OPT_RING_BYTES)
 #define RACT_OPTS   (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
+#define RESTART_OPTS BENCH_OPT_COUNT
 
 const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING] = { "ring", "shared-memory data rings between two "
@@ -51,6 +54,9 @@ const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING_OF_ACTORS] = { "ring-of-actors", "a token passed around N "
                                "actors in W workers: cost per hop",
                                RACT_OPTS },
+    [BENCH_RESTART] = { "restart", "a worker killed with SIGKILL under "
+                        "airsrt-run: time until its next incarnation "
+                        "answers", RESTART_OPTS },
 };
 
 /* Defaults of --actors, by workload and --quick. */
@@ -73,13 +79,18 @@ static void usage(FILE *f)
             "  cross           two actors in two workers: one-way rate, "
             "round trip\n"
             "  ring-of-actors  a token passed around N actors in W workers\n"
+            "  restart         SIGKILL a worker under airsrt-run: time until "
+            "it answers again\n"
             "options (each workload takes those its man page lists):\n"
             "  --quick         fewer runs and messages (seconds)\n"
             "  --runs N        runs per figure, reported as median, min, max "
-            "(default %u)\n"
+            "(default %u;\n"
+            "                  restart: 1)\n"
             "  --count N       envelopes per throughput run (default %u; "
             "ring-of-actors:\n"
             "                  hops per run, rounded up to whole laps, "
+            "default %u;\n"
+            "                  restart: kills per variant, at most %u, "
             "default %u)\n"
             "  --samples N     round trips per latency run (default %u)\n"
             "  --ring-bytes N  bytes per data ring, a power of two "
@@ -95,7 +106,8 @@ static void usage(FILE *f)
             "  -h, --help      print this and exit\n"
             "N takes a suffix k, M, G (10^3, 10^6, 10^9) or Ki, Mi, Gi "
             "(2^10, 2^20, 2^30).\n",
-            DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, DEFAULT_SAMPLES,
+            DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, BENCH_MAX_KILLS,
+            DEFAULT_KILLS, DEFAULT_SAMPLES,
             DEFAULT_RING_BYTES, AIRSRT_RING_BYTES_DEFAULT, DEFAULT_BATCH,
             DEFAULT_WORKERS);
 }
@@ -279,11 +291,16 @@ static void apply_defaults(int id, struct bench_opts *o)
 {
     unsigned takes = bench_workloads[id].options;
 
+    /* A restart run is thousands of process restarts: one is enough. */
+    if (o->runs == 0 && id == BENCH_RESTART)
+        o->runs = 1;
     if (o->runs == 0)
         o->runs = o->is_quick ? QUICK_RUNS : DEFAULT_RUNS;
     if ((takes & BENCH_OPT_COUNT) && o->count == 0) {
         if (id == BENCH_RING_OF_ACTORS)
             o->count = o->is_quick ? QUICK_HOPS : DEFAULT_HOPS;
+        else if (id == BENCH_RESTART)
+            o->count = o->is_quick ? QUICK_KILLS : DEFAULT_KILLS;
         else
             o->count = o->is_quick ? QUICK_COUNT : DEFAULT_COUNT;
     }
@@ -305,6 +322,9 @@ static void apply_defaults(int id, struct bench_opts *o)
 /* What holds only for some values together. */
 static int check_combination(int id, const struct bench_opts *o)
 {
+    if (id == BENCH_RESTART && o->count > BENCH_MAX_KILLS)
+        return usage_error("restart: --count %" PRIu64 " is more kills "
+                           "than %u", o->count, BENCH_MAX_KILLS);
     if (id != BENCH_RING_OF_ACTORS)
         return 0;
     for (uint32_t i = 0; i < o->nsizes; i++)

@@ -16,7 +16,8 @@
  * call into any other file), report.c (report and machine), child.c
  * (children and CPUs), seg.c (segments and payloads), ring.c (the ring
  * workload), host.c (worker processes for the actor workloads), spawn.c,
- * flow.c (local and cross), ring_actors.c.
+ * flow.c (local and cross), ring_actors.c, restart.c (a whole runtime
+ * under airsrt-run, whose workers are this binary: bench_restart_types).
  */
 #ifndef AIRSRT_BENCH_H
 #define AIRSRT_BENCH_H
@@ -45,6 +46,7 @@
 #define BENCH_MAX_BATCH       4096u
 #define BENCH_MAX_WORKERS     64u
 #define BENCH_MAX_ACTOR_SIZES 8u      /* values in one --actors list */
+#define BENCH_MAX_KILLS       100000u /* restart: --count */
 #define BENCH_WARMUP          1000u   /* round trips not recorded */
 
 /* ---- options (args.c) ---- */
@@ -55,6 +57,7 @@ enum bench_workload_id {
     BENCH_LOCAL,
     BENCH_CROSS,
     BENCH_RING_OF_ACTORS,
+    BENCH_RESTART,
     BENCH_WORKLOADS
 };
 
@@ -80,7 +83,8 @@ extern const struct bench_workload bench_workloads[BENCH_WORKLOADS];
 struct bench_opts {
     bool is_quick, is_json, do_pin;
     uint32_t runs;              /* per figure */
-    uint64_t count;             /* envelopes (ring-of-actors: hops) per run */
+    uint64_t count;             /* envelopes per run (ring-of-actors:
+                                   hops; restart: kills per variant) */
     uint64_t samples;           /* round trips per latency run */
     uint32_t ring_bytes;        /* per data ring */
     uint32_t batch;             /* envelopes a producer sends per turn */
@@ -239,5 +243,19 @@ int bench_local_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_cross_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_ring_actors_run(const struct bench_opts *o,
                           struct bench_report *rep);
+int bench_restart_run(const struct bench_opts *o, struct bench_report *rep);
+
+/* ---- airsrt-bench as a worker of the restart workload (restart.c) ---- */
+
+/* Set by the worker-side spare support (issue 5) once it lands. */
+#ifndef AIRSRT_ENV_SPARE_FD
+#define AIRSRT_ENV_SPARE_FD "AIRSRT_SPARE_FD"
+#endif
+
+struct airsrt_actor_type;
+
+/* The actor types airsrt-bench hosts when airsrt-run starts it as a
+ * worker (echo, prober), NULL-terminated, for airsrt_worker_main(). */
+extern const struct airsrt_actor_type *const bench_restart_types[];
 
 #endif
