@@ -119,6 +119,8 @@ static void child_exec(const struct airsrt_supervisor *s, int group,
     /* The supervisor blocks what its signalfd reads; exec keeps masks. */
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
+    /* An ignored signal stays ignored across exec. */
+    signal(SIGPIPE, SIG_DFL);
     /* Its own process group: a terminal's ^C reaches the supervisor
      * alone, which then stops the workers in order. */
     setpgid(0, 0);
@@ -257,6 +259,8 @@ static int start_from_spare(struct airsrt_supervisor *s, struct sv_worker *wk,
     }
     close(sp->sock);
     sp->sock = -1;
+    if (rc == 0)
+        s->spares[wk->group].failures = 0;
     return rc;
 }
 
@@ -379,6 +383,14 @@ void sv_spare_fork(struct airsrt_supervisor *s, int group)
     }
     close(sv[1]);
     sp->sock = sv[0];
+    {
+        struct airsrt_event ev = AIRSRT_EVENT_INIT;
+
+        ev.event = "spare_forked";
+        ev.pid = sp->pid;
+        ev.message = s->cfg->groups[group].name;
+        airsrt_eventlog_write(&s->log, &ev);
+    }
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, sp->pidfd,
               &(struct epoll_event){ .events = EPOLLIN,
                                      .data.u64 = SV_EV(SV_EV_SPARE, group) });
