@@ -84,7 +84,7 @@
 #define RUN_LIMIT_KILL_MS 100u
 #define RUN_TERM_GRACE_MS 10000
 #define ORPHAN_GRACE_MS   2000
-#define WAIT_POLL_MS      200
+#define WAIT_POLL_MS      20
 #define CONFIG_LINE_MAX   190u      /* libinih reads 200-byte lines */
 
 struct restart_ping {
@@ -360,6 +360,26 @@ static int wait_gone(struct prober *p, int pidfd)
                        ROUND_TIMEOUT_MS);
 }
 
+/*
+ * Without pidfds (valgrind 3.19 has no pidfd_open): waits until the
+ * supervisor has reaped pid, which it shows by clearing the slot's pid.
+ * Later than the death itself, so only a fallback.
+ */
+static int wait_gone_slot(struct prober *p, pid_t pid)
+{
+    struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&p->shm,
+                                                         ECHO_WORKER);
+
+    while (airsrt_now_ns() < p->deadline_ns) {
+        if (atomic_load_explicit(&ws->pid, memory_order_relaxed) != pid)
+            return 0;
+        sleep_ns(SLOT_POLL_NS);
+    }
+    return prober_fail(p, -ETIMEDOUT, "round %u: worker %u's slot still "
+                       "showed pid %d %u ms after SIGKILL", p->round,
+                       ECHO_WORKER, (int)pid, ROUND_TIMEOUT_MS);
+}
+
 /* t0, then SIGKILL to the echo's process, and wait until it is gone. */
 static int prober_kill(struct prober *p)
 {
@@ -371,6 +391,13 @@ static int prober_kill(struct prober *p)
     if (rc < 0)
         return rc;
     pidfd = pidfd_open(pid, 0);
+    if (pidfd < 0 && errno == ENOSYS) {
+        p->t0_ns = airsrt_now_ns();
+        if (kill(pid, SIGKILL) < 0)
+            return prober_fail(p, -errno, "round %u: SIGKILL to %d: %s",
+                               p->round, (int)pid, strerror(errno));
+        return wait_gone_slot(p, pid);
+    }
     if (pidfd < 0)
         return prober_fail(p, -errno, "round %u: pidfd_open %d: %s",
                            p->round, (int)pid, strerror(errno));
@@ -496,7 +523,6 @@ struct restart_run {
     char dir[PATH_MAX - 64];        /* temporary; "" once removed */
     char file[PATH_MAX];            /* scratch for paths in dir */
     pid_t pid;                      /* airsrt-run, 0 = none */
-    int pidfd;
     int status;                     /* its wait status */
     uint64_t *lat;                  /* kills of them, ns */
 };
@@ -620,51 +646,41 @@ static int start_airsrt_run(struct restart_run *r)
     if (pid == 0)
         exec_airsrt_run(r, parent);
     r->pid = pid;
-    r->pidfd = pidfd_open(pid, 0);
-    if (r->pidfd < 0) {
-        int rc = bench_fail_errno("pidfd_open");
-
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        r->pid = 0;
-        return rc;
-    }
     return 0;
 }
 
-/* Waits up to ms (-1: for ever) for airsrt-run to end; true if it did. */
+/*
+ * Reaps airsrt-run if it has ended, waiting up to ms for it (-1: for
+ * ever); true once it is reaped. Polls waitpid rather than a pidfd:
+ * valgrind 3.19 knows no pidfd_open, and the tool must run under it. A
+ * signal (a stop) cuts the sleep short. Until it is reaped the pid is
+ * ours, so signals sent to it reach no other process.
+ */
 static bool wait_end(struct restart_run *r, int ms)
 {
-    struct pollfd pf = { .fd = r->pidfd, .events = POLLIN };
     uint64_t end = airsrt_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
-    int rc;
+    pid_t got;
 
-    do {
-        rc = poll(&pf, 1, ms < 0 ? -1 : WAIT_POLL_MS);
-        if (rc > 0)
+    for (;;) {
+        got = waitpid(r->pid, &r->status, WNOHANG);
+        if (got == r->pid || (got < 0 && errno == ECHILD)) {
+            r->pid = 0;
             return true;
-    } while (ms < 0 || airsrt_now_ns() < end);
-    return false;
-}
-
-static void reap_airsrt_run(struct restart_run *r)
-{
-    while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
-        ;
-    close(r->pidfd);
-    r->pid = 0;
-    r->pidfd = -1;
+        }
+        if (ms >= 0 && airsrt_now_ns() >= end)
+            return false;
+        sleep_ns(WAIT_POLL_MS * 1000000L);
+    }
 }
 
 /* SIGTERM (an orderly shutdown), then SIGKILL if it does not end. */
 static void stop_airsrt_run(struct restart_run *r)
 {
-    pidfd_send_signal(r->pidfd, SIGTERM, NULL, 0);
+    kill(r->pid, SIGTERM);
     if (!wait_end(r, RUN_TERM_GRACE_MS)) {
-        pidfd_send_signal(r->pidfd, SIGKILL, NULL, 0);
+        kill(r->pid, SIGKILL);
         wait_end(r, -1);
     }
-    reap_airsrt_run(r);
 }
 
 /* Runs airsrt-run to its end, within an overall limit and as long as the
@@ -674,13 +690,11 @@ static int run_airsrt_run(struct restart_run *r)
     uint64_t limit_ms = RUN_LIMIT_BASE_MS +
                         (uint64_t)r->kills * RUN_LIMIT_KILL_MS;
     uint64_t end = airsrt_now_ns() + limit_ms * 1000000u;
-    struct pollfd pf;
     int rc = start_airsrt_run(r);
 
     if (rc < 0)
         return rc;
-    pf = (struct pollfd){ .fd = r->pidfd, .events = POLLIN };
-    while (poll(&pf, 1, WAIT_POLL_MS) <= 0) {
+    while (!wait_end(r, 0)) {
         if (bench_stop_sig) {
             stop_airsrt_run(r);
             return -EINTR;
@@ -691,8 +705,8 @@ static int run_airsrt_run(struct restart_run *r)
             stop_airsrt_run(r);
             return -ETIMEDOUT;
         }
+        sleep_ns(WAIT_POLL_MS * 1000000L);
     }
-    reap_airsrt_run(r);
     if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
         return 0;
     if (WIFEXITED(r->status))
@@ -1005,7 +1019,7 @@ static int restart_variant(const struct bench_opts *o,
     static double values[F_N][BENCH_MAX_RUNS];
     double *fig[F_N];
     struct restart_run r = { .paths = paths, .has_spare = has_spare,
-                             .kills = (uint32_t)o->count, .pidfd = -1 };
+                             .kills = (uint32_t)o->count };
     int rc = 0;
 
     for (int i = 0; i < F_N; i++)
