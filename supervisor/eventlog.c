@@ -59,6 +59,18 @@ static void put_string(FILE *f, const char *key, const char *s)
     fputc('"', f);
 }
 
+/* "SIGKILL"; "SIG42" for one without a name. */
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+    const char *abbrev = sigabbrev_np(sig);
+
+    if (abbrev != NULL)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "SIG%d", sig);
+    return buf;
+}
+
 static void put_time(FILE *f, const char *fmt)
 {
     struct timespec ts;
@@ -75,6 +87,7 @@ static void write_json(struct airsrt_eventlog *log,
                        const struct airsrt_event *ev)
 {
     FILE *f = log->out;
+    char sig[16];
 
     fputs("{\"time\":\"", f);
     put_time(f, "%Y-%m-%dT%H:%M:%S");
@@ -93,8 +106,7 @@ static void write_json(struct airsrt_eventlog *log,
     if (ev->has_status)
         fprintf(f, ",\"status\":%d", ev->status);
     if (ev->signal != 0)
-        put_string(f, "signal", sigabbrev_np(ev->signal) ?
-                   sigabbrev_np(ev->signal) : "?");
+        put_string(f, "signal", signal_name(ev->signal, sig, sizeof(sig)));
     if (ev->restarts >= 0)
         fprintf(f, ",\"restarts\":%" PRId32, ev->restarts);
     if (ev->reason != NULL)
@@ -115,6 +127,7 @@ static void write_readable(struct airsrt_eventlog *log,
                            const struct airsrt_event *ev)
 {
     FILE *f = log->out;
+    char sig[16];
 
     put_time(f, "%H:%M:%S");
     fprintf(f, " %s: %s", log->runtime, ev->event);
@@ -127,8 +140,7 @@ static void write_readable(struct airsrt_eventlog *log,
     if (ev->has_status)
         fprintf(f, " status %d", ev->status);
     if (ev->signal != 0)
-        fprintf(f, " signal SIG%s", sigabbrev_np(ev->signal) ?
-                sigabbrev_np(ev->signal) : "?");
+        fprintf(f, " signal %s", signal_name(ev->signal, sig, sizeof(sig)));
     if (ev->reason != NULL)
         fprintf(f, " (%s)", ev->reason);
     if (ev->actor != NULL)

@@ -36,6 +36,14 @@ static int echo_handle(struct airsrt_ctx *ctx, void *state,
     return airsrt_reply(ctx, env->type, env->payload, env->payload_len);
 }
 
+/* For the types that only act in pre_start. */
+static int ignore_handle(struct airsrt_ctx *ctx, void *state,
+                         const struct airsrt_envelope *env)
+{
+    (void)ctx, (void)state, (void)env;
+    return 0;
+}
+
 static const struct airsrt_actor_type echo = {
     .name = "echo", .handle = echo_handle,
 };
@@ -114,6 +122,7 @@ static int sender_start(struct airsrt_ctx *ctx, void *state, const void *arg,
 
 static const struct airsrt_actor_type sender = {
     .name = "sender", .pre_start = sender_start,
+    .handle = ignore_handle,
 };
 
 static int failstart_start(struct airsrt_ctx *ctx, void *state,
@@ -125,6 +134,7 @@ static int failstart_start(struct airsrt_ctx *ctx, void *state,
 
 static const struct airsrt_actor_type failstart = {
     .name = "failstart", .pre_start = failstart_start,
+    .handle = ignore_handle,
 };
 
 static int bomb_handle(struct airsrt_ctx *ctx, void *state,
@@ -153,6 +163,7 @@ static int stubborn_start(struct airsrt_ctx *ctx, void *state,
 
 static const struct airsrt_actor_type stubborn = {
     .name = "stubborn", .pre_start = stubborn_start,
+    .handle = ignore_handle,
 };
 
 /* What the SIGALRM handler does: a signal to die of, or an exit status. */
@@ -196,6 +207,7 @@ static int crasher_start(struct airsrt_ctx *ctx, void *state, const void *arg,
 
 static const struct airsrt_actor_type crasher = {
     .name = "crasher", .pre_start = crasher_start,
+    .handle = ignore_handle,
 };
 
 int main(int argc, char **argv)
