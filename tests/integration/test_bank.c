@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -332,4 +333,40 @@ Test(bank, books_balance_after_a_teller_worker_is_killed, .timeout = 180)
     stop_bank(pids);
     close(fd);
     close(chaos_fd);
+}
+
+/* The demo exactly as `make run` starts it: airsrt-run on the config
+ * beside the bank binary, about ten seconds, teller 0's worker killed
+ * in the middle. Its timings are a person's, too slow for valgrind,
+ * where the five-worker tests above cover the same paths. */
+Test(bank, demo_ini_passes_through_airsrt_run, .timeout = 180)
+{
+    char run[4096], ini[4096], out[OUT_MAX];
+    struct summary s;
+    int fd = out_file(), status;
+    pid_t pid;
+
+    if (getenv("AIRSRT_UNDER_VALGRIND") != NULL)
+        cr_skip_test("the demo's timings are a person's");
+    /* wh_build_path's storage is static: copy each. */
+    snprintf(run, sizeof(run), "%s", wh_build_path("bin/airsrt-run"));
+    snprintf(ini, sizeof(ini), "%s", wh_build_path("examples/demo.ini"));
+    pid = harness_fork();
+    if (pid == 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execl(run, run, ini, (char *)NULL);
+        harness_exit(127);
+    }
+    status = wh_exit_status(pid);
+    out_read(fd, out, sizeof(out));
+    close(fd);
+    cr_assert_eq(status, 0, "%s", out);
+    s = summary_parse(out);
+    cr_assert(s.is_pass, "%s", out);
+    cr_assert_eq(s.teller_restarts, 1, "%s", out);
+    cr_assert_eq(s.expected, s.found);
+    cr_assert(strstr(out, "\"event\":\"worker_restarted\"") != NULL &&
+              strstr(out, "\"worker\":\"tellers[0]\"") != NULL, "%s", out);
+    cr_assert(strstr(out, "total: ") != NULL, "no summary:\n%s", out);
 }
