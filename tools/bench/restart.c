@@ -18,14 +18,14 @@
  *    the segment checked for (and removed, as an error) on every path.
  *  - the runtime, whose workers are this same binary (airsrt-bench.c
  *    hands over to airsrt_worker_main): worker 0 hosts echo, registered
- *    as bench.echo; worker 1 hosts the prober (temporary: a prober that
- *    ended early must not run the whole measurement again over the first
- *    one's results; significant: its end ends the runtime), which
- *    attaches the segment
- *    by name, reads worker 0's pid from its slot, kills it, waits on a
- *    pidfd until the process is gone (so that the dying incarnation
- *    cannot answer), sends a request to bench.echo and takes the time
- *    when the reply, from a newer incarnation, is handled.
+ *    as bench.echo; worker 1 hosts the prober, which attaches the
+ *    segment by name, reads worker 0's pid from its slot, kills it,
+ *    waits on a pidfd until the process is gone (so that the dying
+ *    incarnation cannot answer), sends a request to bench.echo and takes
+ *    the time when the reply, from a newer incarnation, is handled. The
+ *    prober is temporary (one that ended early must not run the whole
+ *    measurement again over the first one's results) and significant
+ *    (its end ends the runtime).
  *
  * The prober's argument is RUNTIME:KILLS:PATH. It writes PATH once, at
  * the end: one latency in ns per line then "done KILLS", or a line
