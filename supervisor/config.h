@@ -32,6 +32,9 @@
 
 #define AIRSRT_CONFIG_NAME_MAX   47u    /* supervisor and group names */
 #define AIRSRT_CONFIG_ERR_MAX    512u
+/* The longest start list (airsrt/worker.h) a worker can be given, NUL
+ * included: a load refuses actor lines that would make a longer one. */
+#define AIRSRT_CONFIG_START_LIST_MAX 8000u
 /* Defaults of keys the file leaves out. */
 #define AIRSRT_HEARTBEAT_MS_DEFAULT     100u
 #define AIRSRT_HANG_TIMEOUT_MS_DEFAULT  5000u
