@@ -7,12 +7,12 @@
 #   make fuzz-build               only build them
 #   make fuzz-regress             replay fuzz/regressions/<target>/*
 #
-# Each harness is linked with shm/*.c and worker/*.c compiled again by
-# clang with the same sanitizers (not with the gcc-built libairsrt.a), so
-# that ASan sees every access the library makes and libFuzzer has its
-# coverage. A run works on build/fuzz/corpus/<target>, seeded from
-# fuzz/corpus/<target>, which it also reads but never writes: runs never
-# touch the repository. Crash inputs land in
+# Each harness is linked with shm/*.c, worker/*.c and supervisor/*.c
+# compiled again by clang with the same sanitizers (not with the gcc-built
+# archives), so that ASan sees every access the library makes and
+# libFuzzer has its coverage. A run works on build/fuzz/corpus/<target>,
+# seeded from fuzz/corpus/<target>, which it also reads but never writes:
+# runs never touch the repository. Crash inputs land in
 # build/fuzz/artifacts/<target>/. Include this file after the `all` rule,
 # so that `all` stays the default goal.
 
@@ -22,14 +22,14 @@ FUZZ_DIR     := $(or $(B),build)/fuzz
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := $(FUZZ_SAN) -g -O1 -I. -Iinclude -D_GNU_SOURCE -std=gnu17 \
                 -Wall -Wextra -Werror -MMD -MP
-FUZZ_LDLIBS  := -lbsd -lpthread -lrt
+FUZZ_LDLIBS  := -linih -lbsd -lpthread -lrt
 # A hang is a crash too: no single input may take this long.
 FUZZ_RUNFLAGS := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 FUZZ_NAMES    := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\
-                   $(wildcard shm/*.c worker/*.c))
+                   $(wildcard shm/*.c worker/*.c supervisor/*.c))
 
 .PHONY: fuzz fuzz-build fuzz-regress
 
