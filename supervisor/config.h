@@ -87,8 +87,8 @@ struct airsrt_config_supervisor {
     uint32_t max_restarts;        /* more than this many restarts ... */
     uint32_t max_seconds;         /* ... within this many: fail upward */
     /* Restart backoff: 0 = restart at once. The n-th consecutive restart
-     * of one child waits min(initial * 2^(n-1), max) ms, less up to
-     * jitter percent of it, drawn with arc4random. */
+     * of one child waits min(initial * 2^(n-1), max) ms (max 0: 60000),
+     * less up to jitter percent of it, drawn with arc4random. */
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t backoff_jitter_pct;  /* 0 .. 100 */

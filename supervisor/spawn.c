@@ -240,7 +240,7 @@ static int start_from_spare(struct airsrt_supervisor *s, struct sv_worker *wk,
                             const char *start)
 {
     struct sv_spare *sp = &s->spares[wk->group];
-    char line[8192];
+    char line[AIRSRT_CONFIG_START_LIST_MAX + 16];
     int n = snprintf(line, sizeof(line), "%u %s\n", wk->w, start);
     int rc;
 
@@ -287,7 +287,7 @@ int sv_worker_start(struct airsrt_supervisor *s, struct sv_worker *wk,
     const struct airsrt_config_group *g = &s->cfg->groups[wk->group];
     struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&s->shm, wk->w);
     bool has_spare = s->spares[wk->group].pid > 0;
-    char start[8000];
+    char start[AIRSRT_CONFIG_START_LIST_MAX];
     int rc;
 
     memset(ex, 0, sizeof(*ex));

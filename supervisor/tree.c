@@ -286,8 +286,9 @@ static uint64_t backoff_ms(struct airsrt_supervisor *s, struct sv_node *n,
         wk->backoff_n = 0;
     ms = (uint64_t)sc->backoff_initial_ms << (wk->backoff_n < 20 ? wk->backoff_n : 20);
     wk->backoff_n++;
-    if (sc->backoff_max_ms != 0 && ms > sc->backoff_max_ms)
-        ms = sc->backoff_max_ms;
+    /* No maximum given: a minute, so that the doubling stays sane. */
+    if (ms > (sc->backoff_max_ms != 0 ? sc->backoff_max_ms : 60000u))
+        ms = sc->backoff_max_ms != 0 ? sc->backoff_max_ms : 60000u;
     if (sc->backoff_jitter_pct != 0)
         ms -= arc4random_uniform((uint32_t)(ms * sc->backoff_jitter_pct / 100)
                                  + 1);
