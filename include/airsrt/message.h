@@ -31,6 +31,23 @@
 /* On a worker's control ring, to nobody: stop every actor in order and
  * exit 0. */
 #define AIRSRT_CTL_SHUTDOWN     0xFFFF0100u
+/* On a worker's control ring, to nobody, from the supervisor (sender
+ * null): another worker's incarnation has died; payload struct
+ * airsrt_worker_down. The worker forgets what it cached about that
+ * incarnation. Never reaches an actor and is no dead letter; taken from
+ * anywhere but the control ring, it is one (unroutable). */
+#define AIRSRT_CTL_WORKER_DOWN  0xFFFF0101u
+
+/* Payload of AIRSRT_CTL_WORKER_DOWN: which incarnation died, and how. */
+struct airsrt_worker_down {
+    uint32_t worker;                    /* its worker index */
+    uint32_t incarnation;               /* the incarnation that died */
+    int32_t status;                     /* its exit status, or -1 when a
+                                           signal ended it */
+    int32_t signal;                     /* the signal that ended it, or 0 */
+};
+static_assert(sizeof(struct airsrt_worker_down) == 16,
+              "struct airsrt_worker_down crosses processes: keep its size");
 
 /* Payload of AIRSRT_MSG_REJECTED. */
 struct airsrt_rejected {
