@@ -47,15 +47,22 @@ static uint32_t name_hash(const char *s)
     return h;
 }
 
-static struct name_cache *cache_of(struct airsrt_worker *w, uint32_t id)
+int airsrt__names_init(struct airsrt_worker *w)
 {
     if (w->names == NULL) {
         /* calloc of a large array maps zero pages: untouched ids cost
          * no memory. */
         w->names = calloc(w->reg.capacity, sizeof(*w->names));
         if (w->names == NULL)
-            return NULL;
+            return -ENOMEM;
     }
+    return 0;
+}
+
+static struct name_cache *cache_of(struct airsrt_worker *w, uint32_t id)
+{
+    if (airsrt__names_init(w) < 0)
+        return NULL;
     return &w->names[id - 1];
 }
 

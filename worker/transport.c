@@ -33,7 +33,7 @@
 
 #define AIRSRT_QUEUED_PAUSE 65536u
 
-int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
+int airsrt__transport_init(struct airsrt_worker *w, char *err, size_t len)
 {
     w->peers = calloc(w->nworkers, sizeof(*w->peers));
     w->dirty = calloc(w->nworkers, sizeof(*w->dirty));
@@ -41,10 +41,16 @@ int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
         snprintf(err, len, "out of memory for %u peers", w->nworkers);
         return -ENOMEM;
     }
+    for (uint32_t p = 0; p < w->nworkers; p++)
+        w->peers[p].bell = airsrt_shm_doorbell(w->shm, p);
+    return 0;
+}
+
+int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
+{
     for (uint32_t p = 0; p < w->nworkers; p++) {
         struct peer *peer = &w->peers[p];
 
-        peer->bell = airsrt_shm_doorbell(w->shm, p);
         if (p == w->index)
             continue;   /* local envelopes never use a ring */
         if (airsrt_shm_data_ring(w->shm, p, w->index, &peer->in) < 0 ||

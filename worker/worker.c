@@ -7,6 +7,9 @@
  * heartbeat in the self page moves at least every opts.heartbeat_ns, so a
  * supervisor can tell a hung worker from an idle one.
  *
+ * Opening is split in two (new, bind) so that a spare process does all
+ * it can before it knows which worker it will be.
+ *
  * Shutdown (SIGTERM, AIRSRT_CTL_SHUTDOWN, an escalation past the top, or
  * the last actor stopping) stops every actor children first, then tries
  * for up to SHUTDOWN_FLUSH_NS to push what waits in outboxes into rings
@@ -29,6 +32,8 @@
 #define SHUTDOWN_FLUSH_NS 1000000000ull
 #define FLUSH_RETRY_NS    100000L
 #define MAX_TYPES         UINT16_MAX
+/* Up to this many bytes of actors entries, a memset beats a syscall. */
+#define STATS_MEMSET_MAX  16384u
 
 bool airsrt__is_type_name(const char *s, size_t len)
 {
@@ -92,23 +97,34 @@ static void self_init(struct airsrt_worker *w)
     atomic_store_explicit(&s->ntypes, w->ntypes, memory_order_relaxed);
 }
 
-/* Zeroes our actors region. Punching it out of the segment also gives
- * the previous incarnation's pages back; if the kernel cannot, the part
- * it used is cleared by hand. */
+/*
+ * Zeroes the entries of our actors region that the previous incarnation
+ * may have written: those below its actors_high (prev_high). Entries at
+ * or above it are zero already. By induction: a fresh segment is zero,
+ * an incarnation writes an entry only once actors_high covers it (in
+ * slot_alloc), and actors_high is only lowered (self_init) after this
+ * clearing is done, so an incarnation that dies midway leaves its
+ * successor the same prev_high. The work is proportional to what was
+ * used, not to actors_max: a restart must stay cheap. A large region is
+ * punched out of the segment, which also gives its pages back; if the
+ * kernel cannot, or for a few pages, it is cleared by hand.
+ */
 static void stats_reset(struct airsrt_worker *w, uint32_t prev_high)
 {
+    size_t page = w->shm->hdr->page_size;
     size_t used = (size_t)(prev_high > w->actors_max ? w->actors_max + 1
                                                      : prev_high) *
                   sizeof(struct airsrt_actor_stats);
+    size_t span = (used + page - 1) / page * page;
 
-    if (madvise(w->stats, w->shm->layout.actors_stride, MADV_REMOVE) < 0)
+    /* span <= actors_stride: the stride is whole pages. */
+    if (used <= STATS_MEMSET_MAX || madvise(w->stats, span, MADV_REMOVE) < 0)
         memset(w->stats, 0, used);
 }
 
+/* The actor table's index and first chunk; the root is set up by bind. */
 static int table_init(struct airsrt_worker *w)
 {
-    struct actor *root;
-
     w->nchunks = (w->actors_max + AIRSRT_CHUNK_SIZE) >> AIRSRT_CHUNK_SHIFT;
     w->chunks = calloc(w->nchunks, sizeof(*w->chunks));
     if (w->chunks == NULL)
@@ -116,13 +132,18 @@ static int table_init(struct airsrt_worker *w)
     w->chunks[0] = calloc(AIRSRT_CHUNK_SIZE, sizeof(struct actor));
     if (w->chunks[0] == NULL)
         return -ENOMEM;
-    root = airsrt__actor_at(w, AIRSRT_ROOT_SLOT);
+    return 0;
+}
+
+static void table_bind(struct airsrt_worker *w)
+{
+    struct actor *root = airsrt__actor_at(w, AIRSRT_ROOT_SLOT);
+
     root->lifecycle = AIRSRT_ACTOR_RUNNING;     /* may adopt children */
     root->addr = (struct airsrt_address){ .worker = (uint16_t)w->index,
                                           .incarnation = w->incarnation,
                                           .generation = 1 };
     w->high = 1;
-    return 0;
 }
 
 static void opts_init(struct airsrt_worker_opts *o,
@@ -140,32 +161,127 @@ static void opts_init(struct airsrt_worker_opts *o,
         o->outbox_max = AIRSRT_OUTBOX_MAX_DEFAULT;
 }
 
-static int bind_segment(struct airsrt_worker *w, char *err, size_t len)
+/* What new allocates and attaches; nothing of it names an index. */
+static int prepare(struct airsrt_worker *w, char *err, size_t len)
 {
-    struct airsrt_shm *shm = w->shm;
-    uint32_t prev_high;
-    int rc;
+    int rc = airsrt_registry_open(&w->reg, w->shm);
 
-    w->self = airsrt_shm_worker_self(shm, w->index);
-    w->stats = airsrt_shm_actor_stats(shm, w->index);
-    w->bell = airsrt_shm_doorbell(shm, w->index);
-    rc = airsrt_registry_open(&w->reg, shm);
-    if (rc == 0)
-        rc = airsrt_msgid_init(&w->ids, w->index, shm->hdr->epoch_ns);
     if (rc == 0)
         rc = table_init(w);
+    if (rc == 0)
+        rc = airsrt__names_init(w);
     if (rc < 0) {
-        snprintf(err, len, "cannot set up worker %u: %s", w->index,
+        snprintf(err, len, "cannot set up a worker: %s", strerror(-rc));
+        return rc;
+    }
+    return airsrt__transport_init(w, err, len);
+}
+
+int airsrt__worker_new(struct airsrt_worker **out, struct airsrt_shm *shm,
+                       const struct airsrt_actor_type *const *types,
+                       const struct airsrt_worker_opts *opts, char *err,
+                       size_t errlen)
+{
+    struct airsrt_worker *w;
+    uint32_t ntypes;
+    int rc;
+
+    *out = NULL;
+    rc = check_types(types, &ntypes, err, errlen);
+    if (rc < 0)
+        return rc;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    *w = (struct airsrt_worker){ .shm = shm, .index = UINT32_MAX,
+        .nworkers = shm->params.nworkers,
+        .payload_max = shm->params.payload_max,
+        .actors_max = shm->params.actors_max, .types = types,
+        .ntypes = ntypes, .exit_status = -1 };
+    opts_init(&w->opts, opts);
+    RB_INIT(&w->name_tree);
+    w->root = (struct airsrt_ctx){ .w = w };
+    rc = prepare(w, err, errlen);
+    if (rc < 0) {
+        airsrt__worker_close(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void airsrt__worker_slot_name(const struct airsrt_shm *shm, uint32_t index,
+                              char *buf, size_t len)
+{
+    const struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(shm, index);
+    size_t n = sup != NULL ? strnlen(sup->name, sizeof(sup->name)) : 0;
+
+    /* The supervisor wrote it before it started us; cut, never trusted
+     * to be terminated. */
+    if (n == 0 || n >= sizeof(sup->name) || n >= len) {
+        snprintf(buf, len, "%u", index);
+        return;
+    }
+    memcpy(buf, sup->name, n);
+    buf[n] = '\0';
+}
+
+/* What bind needs of our slot: the incarnation the supervisor gave it. */
+static int slot_claim(struct airsrt_worker *w, uint32_t index, char *err,
+                      size_t len)
+{
+    struct airsrt_worker_sup *sup;
+    uint32_t inc;
+
+    if (w->index != UINT32_MAX) {
+        snprintf(err, len, "worker %u is bound already", w->index);
+        return -EBUSY;
+    }
+    sup = airsrt_shm_worker_sup(w->shm, index);
+    if (sup == NULL) {
+        snprintf(err, len, "worker index %u: the runtime has %u workers",
+                 index, w->nworkers);
+        return -EINVAL;
+    }
+    inc = atomic_load_explicit(&sup->incarnation, memory_order_relaxed);
+    if (inc == 0) {
+        snprintf(err, len, "worker slot %u has no incarnation: its "
+                 "supervisor did not start it", index);
+        return -ESRCH;
+    }
+    w->index = index;
+    w->incarnation = inc;
+    airsrt__worker_slot_name(w->shm, index, w->name, sizeof(w->name));
+    return 0;
+}
+
+int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
+                        size_t errlen)
+{
+    uint32_t prev_high;
+    int rc = slot_claim(w, index, err, errlen);
+
+    if (rc < 0)
+        return rc;
+    w->self = airsrt_shm_worker_self(w->shm, index);
+    w->stats = airsrt_shm_actor_stats(w->shm, index);
+    w->bell = airsrt_shm_doorbell(w->shm, index);
+    rc = airsrt_msgid_init(&w->ids, index, w->shm->hdr->epoch_ns);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot set up worker %u: %s", index,
                  strerror(-rc));
         return rc;
     }
-    rc = airsrt__transport_open(w, err, len);
+    table_bind(w);
+    rc = airsrt__transport_open(w, err, errlen);
     if (rc < 0)
         return rc;
     prev_high = atomic_load_explicit(&w->self->actors_high,
                                      memory_order_relaxed);
-    self_init(w);
     stats_reset(w, prev_high);
+    self_init(w);
     airsrt_doorbell_reset(w->bell);
     return 0;
 }
@@ -176,8 +292,6 @@ int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
                         const struct airsrt_worker_opts *opts, char *err,
                         size_t errlen)
 {
-    struct airsrt_worker *w;
-    uint32_t ntypes, inc;
     int rc;
 
     *out = NULL;
@@ -186,36 +300,14 @@ int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
                  index, shm->params.nworkers);
         return -EINVAL;
     }
-    inc = atomic_load_explicit(&airsrt_shm_worker_sup(shm, index)->incarnation,
-                               memory_order_relaxed);
-    if (inc == 0) {
-        snprintf(err, errlen, "worker slot %u has no incarnation: its "
-                 "supervisor did not start it", index);
-        return -ESRCH;
-    }
-    rc = check_types(types, &ntypes, err, errlen);
-    if (rc < 0)
-        return rc;
-    w = calloc(1, sizeof(*w));
-    if (w == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    *w = (struct airsrt_worker){ .shm = shm, .index = index,
-        .nworkers = shm->params.nworkers, .incarnation = inc,
-        .payload_max = shm->params.payload_max,
-        .actors_max = shm->params.actors_max, .types = types,
-        .ntypes = ntypes, .exit_status = -1 };
-    opts_init(&w->opts, opts);
-    RB_INIT(&w->name_tree);
-    w->root = (struct airsrt_ctx){ .w = w };
-    rc = bind_segment(w, err, errlen);
+    rc = airsrt__worker_new(out, shm, types, opts, err, errlen);
+    if (rc == 0)
+        rc = airsrt__worker_bind(*out, index, err, errlen);
     if (rc < 0) {
-        airsrt__worker_close(w);
-        return rc;
+        airsrt__worker_close(*out);
+        *out = NULL;
     }
-    *out = w;
-    return 0;
+    return rc;
 }
 
 struct airsrt_ctx *airsrt__worker_ctx(struct airsrt_worker *w)

@@ -156,10 +156,14 @@ struct airsrt_ctx {
     struct airsrt_address self;             /* null for the worker */
 };
 
+#define AIRSRT_WORKER_NAME_MAX 63u      /* as struct airsrt_worker_sup */
+
 struct airsrt_worker {
     struct airsrt_shm *shm;                 /* attached; not owned */
     struct airsrt_worker_opts opts;
-    uint32_t index, nworkers, incarnation;
+    uint32_t index, nworkers, incarnation;  /* index: UINT32_MAX until
+                                               bound */
+    char name[AIRSRT_WORKER_NAME_MAX + 1];  /* its slot's, for messages */
     uint32_t payload_max;
     struct airsrt_worker_self *self;        /* shared: our page */
     struct airsrt_actor_stats *stats;       /* shared: our actors region */
@@ -207,17 +211,40 @@ struct airsrt_worker {
 /* ---- worker.c: lifecycle of the worker ---- */
 
 /*
- * Binds a worker to index of an attached segment: takes the consumer of
- * its inbound rings and control ring (resuming where its previous
- * incarnation left off) and the producer of its outbound rings, rewrites
- * its self page and zeroes its actors region. types is NULL-terminated.
- * 0 or -errno with the reason in err.
+ * Opening a worker is two steps, so that a spare (airsrt/worker.h) can
+ * take the first long before it knows its index, and the second, on the
+ * restart path, costs little.
+ *
+ * airsrt__worker_new: everything that does not depend on the index: the
+ * type table, options, the registry, the actor table's first chunk, the
+ * per-peer and name caches. Nothing in the segment is written. types is
+ * NULL-terminated. 0 or -errno with the reason in err.
+ *
+ * airsrt__worker_bind, once per worker: binds it to index, whose slot's
+ * incarnation the supervisor has set: takes the consumer of its inbound
+ * rings and control ring (resuming where its previous incarnation left
+ * off) and the producer of its outbound rings, clears the actors entries
+ * its previous incarnation used and rewrites its self page. 0 or -errno
+ * with the reason in err; close the worker either way.
+ *
+ * airsrt__worker_open: both.
  */
+int airsrt__worker_new(struct airsrt_worker **out, struct airsrt_shm *shm,
+                       const struct airsrt_actor_type *const *types,
+                       const struct airsrt_worker_opts *opts, char *err,
+                       size_t errlen);
+int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
+                        size_t errlen);
 int airsrt__worker_open(struct airsrt_worker **out, struct airsrt_shm *shm,
                         uint32_t index,
                         const struct airsrt_actor_type *const *types,
                         const struct airsrt_worker_opts *opts, char *err,
                         size_t errlen);
+
+/* Worker index's name in its slot (struct airsrt_worker_sup), or the
+ * index in decimal if the slot has none, cut to len - 1 bytes. */
+void airsrt__worker_slot_name(const struct airsrt_shm *shm, uint32_t index,
+                              char *buf, size_t len);
 
 /* The worker's own context (no actor): spawn and send from outside. */
 struct airsrt_ctx *airsrt__worker_ctx(struct airsrt_worker *w);
@@ -242,7 +269,7 @@ int airsrt__worker_run(struct airsrt_worker *w);
 /* Asks the worker to stop every actor and end with status. */
 void airsrt__worker_shutdown(struct airsrt_worker *w, int status);
 
-/* Frees everything; stops nothing (call after run). */
+/* Frees everything; stops nothing (call after run, or instead of bind). */
 void airsrt__worker_close(struct airsrt_worker *w);
 
 /* ---- start.c: the start list (airsrt/worker.h) ---- */
@@ -363,8 +390,12 @@ int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
 
 /* ---- transport.c: rings and outboxes ---- */
 
+/* Allocates the per-peer state (before the index is known). */
+int airsrt__transport_init(struct airsrt_worker *w, char *err, size_t len);
+
 /* Binds the rings with every other worker and the control ring, each in
- * our role, resuming where the previous incarnation stopped. */
+ * our role, resuming where the previous incarnation stopped. After
+ * airsrt__transport_init. */
 int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len);
 
 /*
@@ -426,6 +457,10 @@ int airsrt__names_lookup_id(struct airsrt_worker *w, uint32_t id,
 int airsrt__names_route(struct airsrt_worker *w, const char *name,
                         uint32_t *id, struct airsrt_address *addr,
                         struct airsrt_address *last);
+
+/* Allocates the id cache ahead of the first send (it maps zero pages:
+ * ids never used cost no memory). -ENOMEM. */
+int airsrt__names_init(struct airsrt_worker *w);
 
 void airsrt__names_fini(struct airsrt_worker *w);
 
