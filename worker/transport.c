@@ -46,6 +46,16 @@ int airsrt__transport_init(struct airsrt_worker *w, char *err, size_t len)
     return 0;
 }
 
+/*
+ * Rings are bound here (addresses only) but attached - their positions
+ * read, and repaired if need be - at their first use: a peer's inbound
+ * ring at the first read of it, its outbound ring at the first envelope
+ * for it. Nobody else takes our role on them meanwhile, so attaching
+ * later resumes exactly where attaching now would. Each ring's control
+ * words sit on their own pages, often under their own page table: a
+ * worker that touched 2 per peer before it was ready would make a
+ * restart cost grow with the number of workers.
+ */
 int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
 {
     for (uint32_t p = 0; p < w->nworkers; p++) {
@@ -58,8 +68,6 @@ int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
             snprintf(err, len, "cannot bind the rings with worker %u", p);
             return -EINVAL;
         }
-        airsrt_ring_consumer_attach(&peer->in);
-        airsrt_ring_producer_attach(&peer->out);
     }
     if (airsrt_shm_ctl_ring(w->shm, w->index, &w->ctl) < 0) {
         snprintf(err, len, "cannot bind control ring %u", w->index);
@@ -67,6 +75,25 @@ int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len)
     }
     airsrt_ring_consumer_attach(&w->ctl);
     return 0;
+}
+
+/* The ring from p, ready to read. */
+static struct airsrt_ring *peer_in(struct peer *p)
+{
+    if (!p->is_in_attached) {
+        airsrt_ring_consumer_attach(&p->in);
+        p->is_in_attached = true;
+    }
+    return &p->in;
+}
+
+/* The ring to p, ready to write. */
+static void peer_attach_out(struct peer *p)
+{
+    if (!p->is_out_attached) {
+        airsrt_ring_producer_attach(&p->out);
+        p->is_out_attached = true;
+    }
 }
 
 static void mark_dirty(struct airsrt_worker *w, uint32_t to)
@@ -137,6 +164,7 @@ int airsrt__transport_claim(struct airsrt_worker *w, uint32_t to,
     struct peer *p = &w->peers[to];
     struct msg *m;
 
+    peer_attach_out(p);
     /* Room may have come since the last flush: the oldest go first. */
     outbox_drain(w, p);
     if (p->outbox_head == NULL) {
@@ -314,7 +342,7 @@ uint32_t airsrt__transport_drain(struct airsrt_worker *w)
     /* A ring with nothing new costs ring_read one acquire load. */
     for (uint32_t p = 0; p < w->nworkers && !w->is_shutting_down; p++)
         if (p != w->index)
-            n += drain_ring(w, &w->peers[p].in, false, (int)p);
+            n += drain_ring(w, peer_in(&w->peers[p]), false, (int)p);
     return n;
 }
 
@@ -325,7 +353,7 @@ bool airsrt__transport_has_input(struct airsrt_worker *w)
     if (is_intake_paused(w))
         return false;
     for (uint32_t p = 0; p < w->nworkers; p++)
-        if (p != w->index && airsrt_ring_has_data(&w->peers[p].in))
+        if (p != w->index && airsrt_ring_has_data(peer_in(&w->peers[p])))
             return true;
     return false;
 }

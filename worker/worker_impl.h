@@ -118,6 +118,8 @@ struct peer {
     uint32_t outbox_len;
     bool is_dirty;          /* on the dirty list: records to publish or an
                                outbox to drain */
+    bool is_in_attached;    /* in: positions taken (at first read) */
+    bool is_out_attached;   /* out: positions taken (at first send) */
 };
 
 /* What this worker knows of a registry id (names.c). */
@@ -394,7 +396,8 @@ int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
 int airsrt__transport_init(struct airsrt_worker *w, char *err, size_t len);
 
 /* Binds the rings with every other worker and the control ring, each in
- * our role, resuming where the previous incarnation stopped. After
+ * our role, resuming where the previous incarnation stopped: the control
+ * ring now, the others at their first use. After
  * airsrt__transport_init. */
 int airsrt__transport_open(struct airsrt_worker *w, char *err, size_t len);
 
