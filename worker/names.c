@@ -63,7 +63,30 @@ static struct name_cache *cache_of(struct airsrt_worker *w, uint32_t id)
 {
     if (airsrt__names_init(w) < 0)
         return NULL;
+    if (id > w->names_high)
+        w->names_high = id;
     return &w->names[id - 1];
+}
+
+/*
+ * A dead incarnation's names are unbound by the supervisor's recovery,
+ * which changes their entries' generations, so our caches would notice
+ * anyway; dropping what we cached of that incarnation does not wait for
+ * that, and costs only ids this worker has used. The last holder stays:
+ * a send to a name nobody holds still goes to that worker, to wait for
+ * its next incarnation (airsrt/message.h).
+ */
+void airsrt__names_forget_worker(struct airsrt_worker *w, uint32_t worker,
+                                 uint32_t incarnation)
+{
+    for (uint32_t i = 0; w->names != NULL && i < w->names_high; i++) {
+        struct name_cache *c = &w->names[i];
+
+        if (c->is_name && c->addr.node == 0 && c->addr.worker == worker &&
+            c->addr.incarnation <= incarnation &&
+            !airsrt_address_is_null(&c->addr))
+            c->generation = 0;      /* never an entry's: looked up again */
+    }
 }
 
 /* Brings the cache of id up to date if its entry changed. 0 (a name in

@@ -10,7 +10,9 @@
  *    the id on delivery and delivers locally, passes the envelope on to
  *    the name's holder now (at most AIRSRT_ENV_HOPS_MAX times), or, if
  *    nobody holds it, makes it a dead letter (unbound);
- *  - to nobody: a command, accepted from the control ring only.
+ *  - to nobody: a command, accepted from the control ring only
+ *    (AIRSRT_CTL_SHUTDOWN, AIRSRT_CTL_WORKER_DOWN); any other is a dead
+ *    letter (unroutable).
  */
 #include <errno.h>
 #include <string.h>
@@ -107,10 +109,32 @@ static int route_name(struct airsrt_worker *w, struct msg *m, bool is_remote)
     return deliver(w, a, m, is_remote);
 }
 
+/* Another worker's incarnation died (the supervisor says so). False if
+ * the payload is not a struct airsrt_worker_down: not ours to act on. */
+static bool take_worker_down(struct airsrt_worker *w, const struct msg *m)
+{
+    struct airsrt_worker_down d;
+
+    if (m->env.payload_len != sizeof(d))
+        return false;
+    memcpy(&d, m->env.payload, sizeof(d));
+    if (d.worker >= w->nworkers)
+        return false;
+    w->worker_downs++;
+    airsrt__names_forget_worker(w, d.worker, d.incarnation);
+    /* Monitors (a later issue) fire here for watched actors of d. */
+    return true;
+}
+
 static void run_command(struct airsrt_worker *w, struct msg *m, bool is_ctl)
 {
     if (is_ctl && m->env.type == AIRSRT_CTL_SHUTDOWN) {
         airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
+        airsrt__msg_free(&w->pool, m);
+        return;
+    }
+    if (is_ctl && m->env.type == AIRSRT_CTL_WORKER_DOWN &&
+        take_worker_down(w, m)) {
         airsrt__msg_free(&w->pool, m);
         return;
     }

@@ -199,11 +199,15 @@ struct airsrt_worker {
     struct airsrt_ring ctl;                 /* our control ring, consumer */
 
     struct name_cache *names;               /* by registry id - 1 */
+    uint32_t names_high;                    /* ids above were never
+                                               cached */
     struct name_tree name_tree;
     uint64_t dl_name_checked_ns;            /* dead-letter name lookup */
     bool is_in_dead_letter;                 /* forwarding one now */
 
     uint64_t now_ns;                        /* start of this poll */
+    uint64_t worker_downs;                  /* AIRSRT_CTL_WORKER_DOWN
+                                               taken */
     bool is_shutting_down;
     int exit_request;                       /* status once shut down */
     int exit_status;                        /* -1 while running */
@@ -464,6 +468,12 @@ int airsrt__names_route(struct airsrt_worker *w, const char *name,
 /* Allocates the id cache ahead of the first send (it maps zero pages:
  * ids never used cost no memory). -ENOMEM. */
 int airsrt__names_init(struct airsrt_worker *w);
+
+/* Worker `worker`'s incarnation `incarnation` died: every cached holder
+ * in that worker of that incarnation or an older one is looked up again
+ * at its next use. */
+void airsrt__names_forget_worker(struct airsrt_worker *w, uint32_t worker,
+                                 uint32_t incarnation);
 
 void airsrt__names_fini(struct airsrt_worker *w);
 
