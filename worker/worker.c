@@ -5,17 +5,18 @@
  * A poll: read the control ring and the inbound rings, run actors with
  * mail, publish what was sent, and sleep if none of it found work. The
  * heartbeat in the self page moves at least every opts.heartbeat_ns, so a
- * supervisor can tell a hung worker from an idle one.
+ * supervisor can tell a hung worker from an idle one; at the same pace a
+ * supervised worker checks that its supervisor is still its parent.
  *
  * Opening is split in two (new, bind) so that a spare process does all
  * it can before it knows which worker it will be.
  *
- * Shutdown (SIGTERM, AIRSRT_CTL_SHUTDOWN, an escalation past the top, or
- * the last actor stopping) stops every actor children first, then tries
- * for up to SHUTDOWN_FLUSH_NS to push what waits in outboxes into rings
- * that are full; what still does not fit is counted as dead letters
- * (unroutable) and said on stderr. Envelopes still in our inbound rings
- * stay there for the next incarnation.
+ * Shutdown (SIGTERM, AIRSRT_CTL_SHUTDOWN, an escalation past the top,
+ * the last actor stopping, or the supervisor gone) stops every actor
+ * children first, then tries for up to SHUTDOWN_FLUSH_NS to push what
+ * waits in outboxes into rings that are full; what still does not fit is
+ * counted as dead letters (unroutable) and said on stderr. Envelopes
+ * still in our inbound rings stay there for the next incarnation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bsd/string.h>
 
@@ -283,6 +285,7 @@ int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
     stats_reset(w, prev_high);
     self_init(w);
     airsrt_doorbell_reset(w->bell);
+    w->parent_checked_ns = airsrt_now_ns();
     return 0;
 }
 
@@ -412,6 +415,27 @@ static bool is_stop_asked(const struct airsrt_worker *w)
     return w->opts.stop_flag != NULL && *w->opts.stop_flag != 0;
 }
 
+/*
+ * True if our supervisor is gone: our parent is no longer the process
+ * opts.supervisor_pid (the kernel gave us to another when it died). Asked
+ * once a heartbeat, or at once (is_due) when a stop signal came, which
+ * may be the SIGTERM its death sent us (PR_SET_PDEATHSIG): the parent has
+ * changed by the time that signal is sent. Says so once.
+ */
+static bool is_supervisor_gone(struct airsrt_worker *w, bool is_due)
+{
+    if (w->opts.supervisor_pid == 0 || w->is_shutting_down)
+        return false;
+    if (!is_due && w->now_ns - w->parent_checked_ns < w->opts.heartbeat_ns)
+        return false;
+    w->parent_checked_ns = w->now_ns;
+    if (getppid() == w->opts.supervisor_pid)
+        return false;
+    fprintf(stderr, "airsrt worker %s: supervisor (pid %d) is gone; "
+            "shutting down\n", w->name, (int)w->opts.supervisor_pid);
+    return true;
+}
+
 int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
 {
     uint32_t took = 0, ran = 0;
@@ -421,7 +445,7 @@ int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
     w->now_ns = airsrt_now_ns();
     atomic_store_explicit(&w->self->heartbeat_ns, w->now_ns,
                           memory_order_relaxed);
-    if (is_stop_asked(w))
+    if (is_supervisor_gone(w, is_stop_asked(w)) || is_stop_asked(w))
         airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
     if (!w->is_shutting_down) {
         took = airsrt__transport_drain(w);

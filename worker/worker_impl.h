@@ -148,6 +148,9 @@ struct airsrt_worker_opts {
     uint32_t turn_budget;           /* envelopes per actor turn */
     uint32_t outbox_max;            /* envelopes per destination worker */
     const volatile sig_atomic_t *stop_flag; /* nonzero: shut down */
+    int32_t supervisor_pid;         /* nonzero: our parent must be this
+                                       process; checked every heartbeat,
+                                       and if it is gone, shut down */
 };
 
 /* The context callbacks get (actor.h): which actor runs, and on what. */
@@ -206,6 +209,7 @@ struct airsrt_worker {
     bool is_in_dead_letter;                 /* forwarding one now */
 
     uint64_t now_ns;                        /* start of this poll */
+    uint64_t parent_checked_ns;             /* opts.supervisor_pid */
     uint64_t worker_downs;                  /* AIRSRT_CTL_WORKER_DOWN
                                                taken */
     bool is_shutting_down;
