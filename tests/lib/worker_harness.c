@@ -6,12 +6,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <bsd/string.h>
 
 #include "tests/lib/worker_harness.h"
 
@@ -175,4 +179,88 @@ void *wh_shared(size_t size)
 
     cr_assert_neq(p, MAP_FAILED);
     return p;
+}
+
+pid_t wh_exec_env(const char *path, const char *const *env)
+{
+    pid_t pid = harness_fork();
+    char fd[16];
+    int dup_fd;
+
+    if (pid != 0)
+        return pid;
+    /* The segment's own descriptor is close-on-exec: hand a copy over. */
+    dup_fd = fcntl(harness_shm.fd, F_DUPFD, 3);
+    if (dup_fd < 0)
+        harness_exit(126);
+    snprintf(fd, sizeof(fd), "%d", dup_fd);
+    unsetenv(AIRSRT_ENV_WORKER);
+    unsetenv(AIRSRT_ENV_ACTORS);
+    unsetenv(AIRSRT_ENV_READY_FD);
+    unsetenv(AIRSRT_ENV_SPARE_FD);
+    setenv(AIRSRT_ENV_FD, fd, 1);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+        putenv((char *)env[i]);
+    execl(path, path, (char *)NULL);
+    fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+    harness_exit(127);
+}
+
+void wh_channel(int fds[2], bool is_socket)
+{
+    int rc = is_socket ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+                                    fds)
+                       : pipe2(fds, O_CLOEXEC);
+
+    cr_assert_eq(rc, 0, "channel: %s", strerror(errno));
+    /* A pipe's child end is its write end: fds[1] either way. */
+    cr_assert_eq(fcntl(fds[1], F_SETFD, 0), 0);
+}
+
+int wh_read_byte(int fd, char *c, uint32_t timeout_ms)
+{
+    uint64_t deadline = airsrt_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        uint64_t now = airsrt_now_ns();
+        ssize_t n;
+
+        cr_assert_lt(now, deadline, "no byte on fd %d after %u ms", fd,
+                     timeout_ms);
+        if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) <= 0)
+            continue;
+        n = read(fd, c, 1);
+        if (n >= 0)
+            return (int)n;
+        cr_assert(errno == EINTR || errno == EAGAIN, "read fd %d: %s", fd,
+                  strerror(errno));
+    }
+}
+
+void wh_name_slot(uint32_t w, const char *name)
+{
+    struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&harness_shm, w);
+
+    cr_assert_not_null(sup);
+    cr_assert_lt(strlen(name), sizeof(sup->name));
+    strlcpy(sup->name, name, sizeof(sup->name));
+}
+
+bool wh_cmdline(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return false;
+    buf[n] = '\0';    /* the first string: up to its NUL */
+    return true;
 }

@@ -66,4 +66,29 @@ const char *wh_build_path(const char *rel);
 /* size bytes of zeroed memory shared with children forked later. */
 void *wh_shared(size_t size);
 
+/* ---- the supervisor's side of the worker contract (airsrt/worker.h) ---- */
+
+/* Forks a child that execs the built binary at path with AIRSRT_FD set
+ * (a copy of the test segment's descriptor) and the "NAME=value" strings
+ * of env (NULL-terminated, may be NULL), and nothing else of the worker
+ * contract: a spare (AIRSRT_SPARE_FD), or a worker given all by env. */
+pid_t wh_exec_env(const char *path, const char *const *env);
+
+/* A pipe (is_socket false) or a stream socket pair between the test and a
+ * child it will exec: fds[0] is the test's end, close-on-exec; fds[1] is
+ * the child's, inherited across exec: close it in the test once the
+ * child is forked. */
+void wh_channel(int fds[2], bool is_socket);
+
+/* Reads one byte from fd into *c within timeout_ms: 1, or 0 at end of
+ * file; fails the test on a timeout or an error. */
+int wh_read_byte(int fd, char *c, uint32_t timeout_ms);
+
+/* Worker w's slot name, as the supervisor writes it ("group[i]"). */
+void wh_name_slot(uint32_t w, const char *name);
+
+/* The first string of /proc/PID/cmdline (what ps shows) in buf; false if
+ * pid is gone. */
+bool wh_cmdline(pid_t pid, char *buf, size_t len);
+
 #endif
