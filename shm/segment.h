@@ -145,9 +145,9 @@ static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
  * ring), envelopes_out those sent from here; dead_letters is indexed by
  * enum airsrt_dead_letter_reason (airsrt/deadletter.h). actors_high is
  * one past the highest actor slot used this incarnation: entries of the
- * actors region at or above it mean nothing. type_names[i] names the
- * actor type an actors entry with type i has (NUL-terminated, cut to
- * AIRSRT_TYPE_NAME_MAX). */
+ * actors region at or above it are zero (see the actors region).
+ * type_names[i] names the actor type an actors entry with type i has
+ * (NUL-terminated, cut to AIRSRT_TYPE_NAME_MAX). */
 struct airsrt_worker_self {
     _Atomic uint64_t heartbeat_ns;            /* CLOCK_MONOTONIC */
     _Atomic uint32_t incarnation;             /* of the writer */
@@ -192,8 +192,11 @@ struct airsrt_worker_self {
  *   24  handled     envelopes handled since it was spawned
  *   32  last_ns     CLOCK_MONOTONIC of its last turn, 0 = none yet
  *
- * What a crash leaves behind: whatever the entries said; the worker's
- * next incarnation zeroes the whole region before it spawns anything.
+ * What a crash leaves behind: whatever the entries said. Entries at or
+ * above the worker's actors_high (struct airsrt_worker_self) are zero: an
+ * incarnation writes an entry only once actors_high covers it, and its
+ * successor zeroes the entries below that actors_high before it lowers
+ * actors_high or spawns anything.
  */
 struct airsrt_actor_stats {
     _Atomic uint32_t generation;

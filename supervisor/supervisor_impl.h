@@ -25,16 +25,6 @@
 #include "airsrt/message.h"
 #include "airsrt/worker.h"
 
-/* TEMPORARY until the worker side lands. */
-#ifndef AIRSRT_ENV_READY_FD
-#define AIRSRT_ENV_READY_FD "AIRSRT_READY_FD"
-#define AIRSRT_ENV_SPARE_FD "AIRSRT_SPARE_FD"
-#endif
-#ifndef AIRSRT_CTL_WORKER_DOWN
-#define AIRSRT_CTL_WORKER_DOWN 0xFFFF0101u
-struct airsrt_worker_down { uint32_t worker, incarnation; int32_t status, signal; };
-#endif
-
 enum sv_state {
     SV_DOWN = 0,          /* no process */
     SV_RUNNING,           /* started and ready; its pidfd is watched */
