@@ -343,10 +343,13 @@ int airsrt_ctl_push(struct airsrt_ring *r, const struct airsrt_envelope *e)
 
 /* ---- consumer ---- */
 
-/* Moves every consumer position to head, shared word included. */
+/* Moves every consumer position to head, shared word included. The word
+ * is stored only if it changes, so attaching a healthy ring writes nothing
+ * to shared memory (we are its only writer: relaxed is ours). */
 static void consumer_resume_at(struct airsrt_ring *r, uint64_t head)
 {
-    atomic_store_explicit(&r->cons->head, head, memory_order_release);
+    if (atomic_load_explicit(&r->cons->head, memory_order_relaxed) != head)
+        atomic_store_explicit(&r->cons->head, head, memory_order_release);
     r->read = r->released = r->tail_seen = head;
 }
 
