@@ -5,11 +5,20 @@
  *
  * Descriptors: everything the supervisor opens is close-on-exec. A child
  * gets exactly 0-2 as inherited, 3 = the segment, 4 = its ready pipe or
- * spare socket; closefrom(5) drops anything else, so no worker ever
- * holds another worker's pipe or pidfd.
+ * spare socket (and 5, see below); closefrom drops anything else, so no
+ * worker ever holds another worker's pipe.
  *
- * Never leaves a zombie: every fork is followed by a pidfd, and every
- * pidfd is reaped (waitid P_PIDFD) before it is closed, on every path.
+ * A child's death is seen through its exit descriptor: a pidfd, or where
+ * the kernel or a tool lacks pidfd_open (Linux before 5.3; valgrind 3.19
+ * runs the tests) the read end of a pipe whose only write end the child
+ * holds, as descriptor 5: both become readable (the pipe hung up) when
+ * the process is gone. A worker that closes its descriptor 5, or hands it
+ * to children of its own, blurs that; the pidfd has no such caveat.
+ *
+ * Never leaves a zombie: every fork gets an exit descriptor, and the
+ * child is reaped (waitpid; we are its parent, so its pid cannot be
+ * reused before that, and kill() by pid is safe) before it is closed, on
+ * every path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +43,13 @@
 
 #define SV_FD_SEGMENT 3
 #define SV_FD_READY   4
+#define SV_FD_EXIT    5     /* the death pipe, without pidfds */
 /* A spare that dies unused this often in a row is not forked again. */
 #define SV_SPARE_FAILURES_MAX 3u
+/* A spare is forked this long after the restart that used the last one:
+ * on two CPUs its fork and exec would otherwise compete with the new
+ * incarnation's first envelopes. */
+#define SV_SPARE_DELAY_NS 2000000u
 
 static void child_fail(const char *what, const char *arg)
 {
@@ -110,8 +124,8 @@ static void child_env(const struct airsrt_supervisor *s,
 
 /* In the child: never returns. wk NULL: a spare. */
 static void child_exec(const struct airsrt_supervisor *s, int group,
-                       const struct sv_worker *wk, int fd, pid_t parent,
-                       const char *start)
+                       const struct sv_worker *wk, int fd, int exit_w,
+                       pid_t parent, const char *start)
 {
     const struct airsrt_config_group *g = &s->cfg->groups[group];
     sigset_t all;
@@ -132,39 +146,31 @@ static void child_exec(const struct airsrt_supervisor *s, int group,
         _exit(0);
     child_place_fd(s->shm.fd, SV_FD_SEGMENT);
     child_place_fd(fd, SV_FD_READY);
-    closefrom(SV_FD_READY + 1);
+    if (exit_w >= 0)
+        child_place_fd(exit_w, SV_FD_EXIT);
+    closefrom(exit_w >= 0 ? SV_FD_EXIT + 1 : SV_FD_READY + 1);
     child_env(s, g, wk, start);
     execv(g->binary, g->argv);
     fprintf(stderr, "airsrt-run: exec %s: %s\n", g->binary, strerror(errno));
     _exit(127);
 }
 
-static void exit_from_siginfo(const siginfo_t *si, struct sv_exit *ex)
+/* Reaps child pid and closes its exit descriptor. */
+static void reap(pid_t pid, int exitfd, struct sv_exit *ex)
 {
-    ex->status = -1;
-    ex->signal = 0;
-    if (si->si_code == CLD_EXITED)
-        ex->status = si->si_status;
-    else
-        ex->signal = si->si_status;
-}
+    int status = 0;
 
-/* Reaps the process behind pidfd (which it closes). */
-static void reap_pidfd(int pidfd, struct sv_exit *ex)
-{
-    siginfo_t si;
-
-    memset(&si, 0, sizeof(si));
-    while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    exit_from_siginfo(&si, ex);
-    close(pidfd);
+    ex->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    ex->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    close(exitfd);
 }
 
-/* Waits up to ms for pidfd to say its process ended; -1 ms: for ever. */
-static bool wait_pidfd(int pidfd, int ms)
+/* Waits up to ms for exitfd to say its process ended; -1 ms: for ever. */
+static bool wait_exitfd(int exitfd, int ms)
 {
-    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    struct pollfd p = { .fd = exitfd, .events = POLLIN };
     int rc;
 
     while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
@@ -173,14 +179,14 @@ static bool wait_pidfd(int pidfd, int ms)
 }
 
 /*
- * Waits for the ready byte on fd while watching pidfd. 0 when ready;
+ * Waits for the ready byte on fd while watching exitfd. 0 when ready;
  * -ECHILD when the process ended first or closed fd without a word (the
  * caller reaps it); -ETIMEDOUT.
  */
-static int wait_ready(int fd, int pidfd, int ms)
+static int wait_ready(int fd, int exitfd, int ms)
 {
     struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-                           { .fd = pidfd, .events = POLLIN } };
+                           { .fd = exitfd, .events = POLLIN } };
     char c = 0;
     int rc;
 
@@ -192,35 +198,58 @@ static int wait_ready(int fd, int pidfd, int ms)
         read(fd, &c, 1) == 1 && c == 'R')
         return 0;
     /* It said nothing and closed, or ended: it is going or gone. */
-    if (!wait_pidfd(pidfd, ms))
+    if (!wait_exitfd(exitfd, ms))
         return -ETIMEDOUT;
     return -ECHILD;
 }
 
 static int fork_child(struct airsrt_supervisor *s, int group,
                       const struct sv_worker *wk, int keep, int give,
-                      const char *start, pid_t *pid, int *pidfd)
+                      const char *start, pid_t *pid, int *exitfd)
 {
     pid_t parent = getpid();
-    pid_t p = fork();
+    int pipefd[2] = { -1, -1 };
+    pid_t p;
 
-    if (p < 0)
+    if (s->is_pidfd_missing && pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
+    p = fork();
+    if (p < 0) {
+        int rc = -errno;
+
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return rc;
+    }
     if (p == 0) {
         close(keep);
-        child_exec(s, group, wk, give, parent, start);
+        child_exec(s, group, wk, give, pipefd[1], parent, start);
     }
     *pid = p;
-    *pidfd = pidfd_open(p, 0);
-    if (*pidfd < 0) {
+    if (s->is_pidfd_missing) {
+        close(pipefd[1]);
+        *exitfd = pipefd[0];
+        return 0;
+    }
+    *exitfd = pidfd_open(p, 0);
+    if (*exitfd < 0) {
         int rc = -errno;
 
         kill(p, SIGKILL);
         waitpid(p, NULL, 0);
         return rc;
     }
-    fcntl(*pidfd, F_SETFD, FD_CLOEXEC);
+    fcntl(*exitfd, F_SETFD, FD_CLOEXEC);
     return 0;
+}
+
+void sv_spawn_init(struct airsrt_supervisor *s)
+{
+    int fd = pidfd_open(getpid(), 0);
+
+    s->is_pidfd_missing = fd < 0 && errno == ENOSYS;
+    if (fd >= 0)
+        close(fd);
 }
 
 static void slot_publish(struct airsrt_supervisor *s, struct sv_worker *wk,
@@ -244,17 +273,17 @@ static int start_from_spare(struct airsrt_supervisor *s, struct sv_worker *wk,
     int n = snprintf(line, sizeof(line), "%u %s\n", wk->w, start);
     int rc;
 
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->pidfd, NULL);
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->exitfd, NULL);
     wk->pid = sp->pid;
-    wk->pidfd = sp->pidfd;
+    wk->exitfd = sp->exitfd;
     sp->pid = 0;
-    sp->pidfd = -1;
+    sp->exitfd = -1;
     if (n < 0 || (size_t)n >= sizeof(line) ||
         write(sp->sock, line, (size_t)n) != n) {
         kill(wk->pid, SIGKILL);
         rc = -ECHILD;
     } else {
-        rc = wait_ready(sp->sock, wk->pidfd,
+        rc = wait_ready(sp->sock, wk->exitfd,
                         (int)s->cfg->runtime.hang_timeout_ms);
     }
     close(sp->sock);
@@ -272,10 +301,10 @@ static int start_forked(struct airsrt_supervisor *s, struct sv_worker *wk,
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
     rc = fork_child(s, wk->group, wk, pipefd[0], pipefd[1], start, &wk->pid,
-                    &wk->pidfd);
+                    &wk->exitfd);
     close(pipefd[1]);
     if (rc == 0)
-        rc = wait_ready(pipefd[0], wk->pidfd,
+        rc = wait_ready(pipefd[0], wk->exitfd,
                         (int)s->cfg->runtime.hang_timeout_ms);
     close(pipefd[0]);
     return rc;
@@ -314,32 +343,34 @@ int sv_worker_start(struct airsrt_supervisor *s, struct sv_worker *wk,
     if (rc == -ECHILD) {
         bool is_hang = ex->is_hang;
 
-        reap_pidfd(wk->pidfd, ex);
+        reap(wk->pid, wk->exitfd, ex);
         ex->is_hang = is_hang;
     }
+    if (rc < 0 && rc != -ECHILD)
+        ex->status = -1;        /* it never ran: not a normal exit */
     if (rc < 0) {
-        wk->pidfd = -1;
+        wk->exitfd = -1;
         wk->state = SV_DOWN;
         slot_publish(s, wk, AIRSRT_WORKER_CRASHED);
         return rc;
     }
     wk->state = SV_RUNNING;
     slot_publish(s, wk, AIRSRT_WORKER_RUNNING);
-    epoll_ctl(s->epfd, EPOLL_CTL_ADD, wk->pidfd,
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, wk->exitfd,
               &(struct epoll_event){ .events = EPOLLIN,
                                      .data.u64 = SV_EV(SV_EV_WORKER, wk->w) });
     if (g->has_spare)
-        sv_spare_fork(s, wk->group);
+        sv_spare_due(s, wk->group);
     return 0;
 }
 
 void sv_worker_reap(struct airsrt_supervisor *s, struct sv_worker *wk,
                     struct sv_exit *ex)
 {
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, wk->pidfd, NULL);
-    reap_pidfd(wk->pidfd, ex);
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, wk->exitfd, NULL);
+    reap(wk->pid, wk->exitfd, ex);
     ex->is_hang = wk->is_hang;
-    wk->pidfd = -1;
+    wk->exitfd = -1;
     wk->state = SV_DOWN;
 }
 
@@ -352,19 +383,19 @@ void sv_worker_stop(struct airsrt_supervisor *s, struct sv_worker *wk,
     if (wk->state != SV_RUNNING)
         return;
     slot_publish(s, wk, AIRSRT_WORKER_STOPPING);
-    pidfd_send_signal(wk->pidfd, SIGTERM, NULL, 0);
+    kill(wk->pid, SIGTERM);
     /* A stopped (SIGSTOP) worker would sit on the SIGTERM. */
-    pidfd_send_signal(wk->pidfd, SIGCONT, NULL, 0);
-    if (!wait_pidfd(wk->pidfd, (int)g->shutdown_ms)) {
-        pidfd_send_signal(wk->pidfd, SIGKILL, NULL, 0);
-        wait_pidfd(wk->pidfd, -1);
+    kill(wk->pid, SIGCONT);
+    if (!wait_exitfd(wk->exitfd, (int)g->shutdown_ms)) {
+        kill(wk->pid, SIGKILL);
+        wait_exitfd(wk->exitfd, -1);
     }
     sv_worker_reap(s, wk, ex);
 }
 
 /* ---- spares ---- */
 
-void sv_spare_fork(struct airsrt_supervisor *s, int group)
+static void spare_fork(struct airsrt_supervisor *s, int group)
 {
     struct sv_spare *sp = &s->spares[group];
     int sv[2];
@@ -375,7 +406,7 @@ void sv_spare_fork(struct airsrt_supervisor *s, int group)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return;
     if (fork_child(s, group, NULL, sv[0], sv[1], "", &sp->pid,
-                   &sp->pidfd) < 0) {
+                   &sp->exitfd) < 0) {
         close(sv[0]);
         close(sv[1]);
         sp->pid = 0;
@@ -391,7 +422,7 @@ void sv_spare_fork(struct airsrt_supervisor *s, int group)
         ev.message = s->cfg->groups[group].name;
         airsrt_eventlog_write(&s->log, &ev);
     }
-    epoll_ctl(s->epfd, EPOLL_CTL_ADD, sp->pidfd,
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, sp->exitfd,
               &(struct epoll_event){ .events = EPOLLIN,
                                      .data.u64 = SV_EV(SV_EV_SPARE, group) });
 }
@@ -404,14 +435,40 @@ void sv_spare_reap(struct airsrt_supervisor *s, int group)
 
     if (sp->pid <= 0)
         return;
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->pidfd, NULL);
-    reap_pidfd(sp->pidfd, &ex);
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->exitfd, NULL);
+    reap(sp->pid, sp->exitfd, &ex);
     close(sp->sock);
     sp->pid = 0;
-    sp->pidfd = sp->sock = -1;
+    sp->exitfd = sp->sock = -1;
     sp->failures++;
     sv_event(s, "spare_exited", NULL, &ex, s->cfg->groups[group].name);
-    sv_spare_fork(s, group);
+    sv_spare_due(s, group);
+}
+
+void sv_spare_due(struct airsrt_supervisor *s, int group)
+{
+    struct sv_spare *sp = &s->spares[group];
+
+    if (sp->pid <= 0 && sp->fork_at_ns == 0)
+        sp->fork_at_ns = airsrt_now_ns() + SV_SPARE_DELAY_NS;
+}
+
+int sv_spares_run_due(struct airsrt_supervisor *s, uint64_t now)
+{
+    uint64_t next = 0;
+
+    for (size_t g = 0; g < s->cfg->ngroups; g++) {
+        struct sv_spare *sp = &s->spares[g];
+
+        if (sp->fork_at_ns != 0 && sp->fork_at_ns <= now) {
+            sp->fork_at_ns = 0;
+            spare_fork(s, (int)g);
+        } else if (sp->fork_at_ns != 0 &&
+                   (next == 0 || sp->fork_at_ns < next)) {
+            next = sp->fork_at_ns;
+        }
+    }
+    return next == 0 ? -1 : (int)((next - now) / 1000000u) + 1;
 }
 
 /* Shutdown: a spare reads EOF on its socket and exits 0. */
@@ -423,14 +480,14 @@ void sv_spares_stop(struct airsrt_supervisor *s)
 
         if (sp->pid <= 0)
             continue;
-        epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->pidfd, NULL);
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->exitfd, NULL);
         close(sp->sock);
-        if (!wait_pidfd(sp->pidfd, (int)s->cfg->groups[g].shutdown_ms)) {
-            pidfd_send_signal(sp->pidfd, SIGKILL, NULL, 0);
-            wait_pidfd(sp->pidfd, -1);
+        if (!wait_exitfd(sp->exitfd, (int)s->cfg->groups[g].shutdown_ms)) {
+            kill(sp->pid, SIGKILL);
+            wait_exitfd(sp->exitfd, -1);
         }
-        reap_pidfd(sp->pidfd, &ex);
+        reap(sp->pid, sp->exitfd, &ex);
         sp->pid = 0;
-        sp->pidfd = sp->sock = -1;
+        sp->exitfd = sp->sock = -1;
     }
 }

@@ -115,6 +115,7 @@ int airsrt_supervisor_open(struct airsrt_supervisor **out,
         return -ENOMEM;
     s->cfg = cfg;
     s->epfd = s->sigfd = -1;
+    sv_spawn_init(s);
     p.nworkers = cfg->nworkers;
     rc = open_log(s);
     if (rc < 0) {
@@ -170,7 +171,7 @@ static void on_worker_died(struct airsrt_supervisor *s, uint32_t w)
     sv_tree_child_died(s, wk, &ex);
 }
 
-/* A heartbeat older than the hang timeout: kill it; its pidfd reports
+/* A heartbeat older than the hang timeout: kill it; its exitfd reports
  * the death, which is then treated as a crash with reason "hang". */
 static void check_hangs(struct airsrt_supervisor *s, uint64_t now)
 {
@@ -203,7 +204,11 @@ static void loop(struct airsrt_supervisor *s)
         struct epoll_event ev;
         uint64_t now = airsrt_now_ns();
         int due = sv_tree_run_due(s, now), n;
+        int spare = sv_spares_run_due(s, now);
         int timeout = due >= 0 && due < beat_ms ? due : beat_ms;
+
+        if (spare >= 0 && spare < timeout)
+            timeout = spare;
 
         if (s->is_stopping)
             break;

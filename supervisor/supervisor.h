@@ -4,7 +4,7 @@
  * OTP defines it. airsrt-run is a thin command line around this.
  *
  * The supervisor is single-threaded. It learns of a worker's death from
- * the kernel at once (a pidfd per worker, in one epoll set), of a hang
+ * the kernel at once (a exitfd per worker, in one epoll set), of a hang
  * from the worker's heartbeat (checked every heartbeat interval), and of
  * SIGTERM / SIGINT through a signalfd. Starting and stopping children
  * are synchronous, as in OTP: a child starts once the previous one is

@@ -27,7 +27,7 @@
 
 enum sv_state {
     SV_DOWN = 0,          /* no process */
-    SV_RUNNING,           /* started and ready; its pidfd is watched */
+    SV_RUNNING,           /* started and ready; its exitfd is watched */
 };
 
 /* How a worker's process ended, as its supervisor judges it. */
@@ -47,7 +47,8 @@ struct sv_worker {
     char name[64];                /* "group[gi]" */
     enum sv_state state;
     pid_t pid;
-    int pidfd;                    /* -1 when DOWN */
+    int exitfd;                   /* says when it died (spawn.c); -1 when
+                                     DOWN */
     uint32_t incarnation;         /* of the current or last process */
     uint32_t restarts;
     uint32_t backoff_n;           /* restarts since it last ran a while */
@@ -80,9 +81,10 @@ struct sv_node {
 /* A pre-forked spare of a group: exec'd, attached, waiting on sock. */
 struct sv_spare {
     pid_t pid;                    /* 0 = none */
-    int pidfd;
+    int exitfd;
     int sock;
     uint32_t failures;            /* spares that died unused, in a row */
+    uint64_t fork_at_ns;          /* when to fork the next; 0 = not due */
 };
 
 struct airsrt_supervisor {
@@ -94,6 +96,7 @@ struct airsrt_supervisor {
     struct sv_spare *spares;      /* per cfg->groups */
     int epfd, sigfd, shm_fd;      /* shm_fd: inheritable copy for workers */
     bool is_stopping;             /* the runtime is going down */
+    bool is_pidfd_missing;        /* exit descriptors are pipes (spawn.c) */
     int exit_code;
     char why[256];
     uint64_t started_ns;
@@ -112,10 +115,15 @@ int sv_worker_start(struct airsrt_supervisor *s, struct sv_worker *wk,
 /* Stops a running worker: SIGTERM, shutdown_ms, SIGKILL; reaps it. */
 void sv_worker_stop(struct airsrt_supervisor *s, struct sv_worker *wk,
                     struct sv_exit *ex);
-/* Reaps a worker whose pidfd said it ended. */
+/* Reaps a worker whose exitfd said it ended. */
 void sv_worker_reap(struct airsrt_supervisor *s, struct sv_worker *wk,
                     struct sv_exit *ex);
-void sv_spare_fork(struct airsrt_supervisor *s, int group);
+/* Learns whether this system has pidfd_open. */
+void sv_spawn_init(struct airsrt_supervisor *s);
+/* Asks for group's next spare, forked a little later by the loop. */
+void sv_spare_due(struct airsrt_supervisor *s, int group);
+/* Forks the spares that are due; ms until the next one, or -1. */
+int sv_spares_run_due(struct airsrt_supervisor *s, uint64_t now);
 void sv_spare_reap(struct airsrt_supervisor *s, int group);
 void sv_spares_stop(struct airsrt_supervisor *s);
 
@@ -132,7 +140,7 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
 int sv_tree_start(struct airsrt_supervisor *s);
 /* Stops every child of node in reverse order. */
 void sv_node_stop(struct airsrt_supervisor *s, struct sv_node *n);
-/* Worker wk died on its own (the loop saw its pidfd): apply the tree. */
+/* Worker wk died on its own (the loop saw its exitfd): apply the tree. */
 void sv_tree_child_died(struct airsrt_supervisor *s, struct sv_worker *wk,
                         const struct sv_exit *ex);
 /* Runs delayed restarts that are due; returns ms until the next one, or

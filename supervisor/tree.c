@@ -96,7 +96,7 @@ static int node_build(struct airsrt_supervisor *s, int i, uint32_t *next_w)
             wk->gi = gi;
             wk->sup = i;
             wk->pos = (uint32_t)n->nchildren;
-            wk->pidfd = -1;
+            wk->exitfd = -1;
             snprintf(wk->name, sizeof(wk->name), "%s[%u]",
                      cfg->groups[o[k].idx].name, gi);
             n->children[n->nchildren++] = (struct sv_child){ false, wk->w };
@@ -117,7 +117,7 @@ int sv_tree_build(struct airsrt_supervisor *s)
     if (s->nodes == NULL || s->workers == NULL || s->spares == NULL)
         return -ENOMEM;
     for (size_t g = 0; g < cfg->ngroups; g++)
-        s->spares[g].pidfd = s->spares[g].sock = -1;
+        s->spares[g].exitfd = s->spares[g].sock = -1;
     for (size_t i = 0; i < cfg->nsupervisors; i++) {
         s->nodes[i].cfg = &cfg->supervisors[i];
         s->nodes[i].index = (int)i;
