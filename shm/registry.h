@@ -232,10 +232,10 @@ int airsrt_registry_unregister(struct airsrt_registry *reg, const char *name);
 
 /*
  * Unbinds every entry bound to an actor of incarnation inc of local worker
- * w: the supervisor, after that worker died. Also sweeps the whole table,
- * repairing what is torn or corrupt and recounting. Returns how many it
- * unbound, -EINVAL (w >= AIRSRT_MAX_WORKERS or inc 0) or -errno from the
- * lock.
+ * w: the supervisor, after that worker died. Also clears every torn entry
+ * (and, if the lock's owner died, sweeps the whole table, repairing what
+ * is torn or corrupt and recounting). Returns how many it unbound,
+ * -EINVAL (w >= AIRSRT_MAX_WORKERS or inc 0) or -errno from the lock.
  */
 ssize_t airsrt_registry_unbind_incarnation(struct airsrt_registry *reg,
                                            uint32_t w, uint32_t inc);
