@@ -415,10 +415,9 @@ Test(supervisor, announces_a_death_on_the_other_workers_control_rings,
 Test(supervisor, envelopes_queued_for_a_worker_survive_its_restart,
      .timeout = 90, .fini = rh_fini)
 {
-    char path[512], *all = NULL;
-    size_t size = 0;
-    uint32_t n = 1000;
-    bool *seen = calloc(n + 1, sizeof(bool));
+    enum { N = 1000 };
+    static bool seen[N + 1];
+    char path[512];
     pid_t sink;
     FILE *f;
 
@@ -443,23 +442,20 @@ Test(supervisor, envelopes_queued_for_a_worker_survive_its_restart,
 
         f = fopen(path, "r");
         if (f != NULL) {
-            memset(seen, 0, n + 1);
+            memset(seen, 0, sizeof(seen));
             for (unsigned long v; fscanf(f, "%lu", &v) == 1;)
-                if (v >= 1 && v <= n && !seen[v]) {
+                if (v >= 1 && v <= N && !seen[v]) {
                     seen[v] = true;
                     count++;
                 }
             fclose(f);
         }
-        if (count == n)
+        if (count == N)
             break;
         usleep(10000);
     }
-    for (uint32_t v = 1; v <= n; v++)
+    for (uint32_t v = 1; v <= N; v++)
         cr_assert(seen[v], "envelope %u lost", v);
-    free(seen);
-    free(all);
-    (void)size;
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 
