@@ -119,26 +119,18 @@ pid_t wh_fork_worker(uint32_t w, const struct airsrt_actor_type *const *types,
 pid_t wh_exec_worker(uint32_t w, const char *path, const char *start,
                      const char *const *extra_env)
 {
-    pid_t pid = harness_fork();
-    char fd[16], index[16];
-    int dup_fd;
+    char index[32], actors[4096];
+    const char *env[32] = { index, actors };
+    size_t n = 2;
 
-    if (pid != 0)
-        return pid;
-    /* The segment's own descriptor is close-on-exec: hand a copy over. */
-    dup_fd = fcntl(harness_shm.fd, F_DUPFD, 3);
-    if (dup_fd < 0)
-        harness_exit(126);
-    snprintf(fd, sizeof(fd), "%d", dup_fd);
-    snprintf(index, sizeof(index), "%u", w);
-    setenv(AIRSRT_ENV_FD, fd, 1);
-    setenv(AIRSRT_ENV_WORKER, index, 1);
-    setenv(AIRSRT_ENV_ACTORS, start, 1);
-    for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
-        putenv((char *)extra_env[i]);
-    execl(path, path, (char *)NULL);
-    fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-    harness_exit(127);
+    snprintf(index, sizeof(index), "%s=%u", AIRSRT_ENV_WORKER, w);
+    cr_assert_lt((size_t)snprintf(actors, sizeof(actors), "%s=%s",
+                                  AIRSRT_ENV_ACTORS, start), sizeof(actors));
+    for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL; i++) {
+        cr_assert_lt(n, sizeof(env) / sizeof(env[0]) - 1);
+        env[n++] = extra_env[i];
+    }
+    return wh_exec_env(path, env);
 }
 
 int wh_exit_status(pid_t pid)
