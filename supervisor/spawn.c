@@ -395,6 +395,23 @@ void sv_worker_stop(struct airsrt_supervisor *s, struct sv_worker *wk,
 
 /* ---- spares ---- */
 
+/* "spare_forked" or "spare_exited" (ex set), naming the group. */
+static void spare_event(struct airsrt_supervisor *s, const char *event,
+                        int group, const struct sv_exit *ex)
+{
+    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+
+    ev.event = event;
+    ev.pid = s->spares[group].pid;
+    ev.message = s->cfg->groups[group].name;
+    if (ex != NULL) {
+        ev.has_status = ex->status >= 0;
+        ev.status = ex->status;
+        ev.signal = ex->signal;
+    }
+    airsrt_eventlog_write(&s->log, &ev);
+}
+
 static void spare_fork(struct airsrt_supervisor *s, int group)
 {
     struct sv_spare *sp = &s->spares[group];
@@ -414,14 +431,7 @@ static void spare_fork(struct airsrt_supervisor *s, int group)
     }
     close(sv[1]);
     sp->sock = sv[0];
-    {
-        struct airsrt_event ev = AIRSRT_EVENT_INIT;
-
-        ev.event = "spare_forked";
-        ev.pid = sp->pid;
-        ev.message = s->cfg->groups[group].name;
-        airsrt_eventlog_write(&s->log, &ev);
-    }
+    spare_event(s, "spare_forked", group, NULL);
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, sp->exitfd,
               &(struct epoll_event){ .events = EPOLLIN,
                                      .data.u64 = SV_EV(SV_EV_SPARE, group) });
@@ -437,11 +447,11 @@ void sv_spare_reap(struct airsrt_supervisor *s, int group)
         return;
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->exitfd, NULL);
     reap(sp->pid, sp->exitfd, &ex);
+    spare_event(s, "spare_exited", group, &ex);
     close(sp->sock);
     sp->pid = 0;
     sp->exitfd = sp->sock = -1;
     sp->failures++;
-    sv_event(s, "spare_exited", NULL, &ex, s->cfg->groups[group].name);
     sv_spare_due(s, group);
 }
 

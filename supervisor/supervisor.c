@@ -34,22 +34,28 @@ void sv_event(struct airsrt_supervisor *s, const char *event,
 
     ev.event = event;
     ev.reason = reason;
-    if (wk != NULL) {
-        ev.supervisor = s->nodes[wk->sup].cfg->name;
-        ev.worker = wk->name;
-        ev.index = (int32_t)wk->w;
-        ev.pid = wk->pid;
-        ev.incarnation = wk->incarnation;
-        ev.restarts = (int32_t)wk->restarts;
-    } else if (reason != NULL && strncmp(event, "supervisor_", 11) == 0) {
-        ev.supervisor = reason;
-        ev.reason = NULL;
-    }
+    ev.supervisor = s->nodes[wk->sup].cfg->name;
+    ev.worker = wk->name;
+    ev.index = (int32_t)wk->w;
+    ev.pid = wk->pid;
+    ev.incarnation = wk->incarnation;
+    ev.restarts = (int32_t)wk->restarts;
     if (ex != NULL) {
         ev.has_status = ex->status >= 0;
         ev.status = ex->status;
         ev.signal = ex->signal;
     }
+    airsrt_eventlog_write(&s->log, &ev);
+}
+
+void sv_note(struct airsrt_supervisor *s, const char *event,
+             const char *supervisor, const char *reason)
+{
+    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+
+    ev.event = event;
+    ev.supervisor = supervisor;
+    ev.reason = reason;
     airsrt_eventlog_write(&s->log, &ev);
 }
 
@@ -237,13 +243,13 @@ static void loop(struct airsrt_supervisor *s)
 int airsrt_supervisor_run(struct airsrt_supervisor *s, char *why, size_t len)
 {
     s->started_ns = airsrt_now_ns();
-    sv_event(s, "runtime_started", NULL, NULL, NULL);
+    sv_note(s, "runtime_started", NULL, NULL);
     if (sv_tree_start(s) == 0)
         loop(s);
-    sv_event(s, "runtime_stopping", NULL, NULL, s->why);
+    sv_note(s, "runtime_stopping", NULL, s->why);
     sv_node_stop(s, &s->nodes[s->cfg->root]);
     sv_spares_stop(s);
-    sv_event(s, "runtime_stopped", NULL, NULL, s->why);
+    sv_note(s, "runtime_stopped", NULL, s->why);
     strlcpy(why, s->why, len);
     return s->exit_code;
 }

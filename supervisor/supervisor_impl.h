@@ -150,9 +150,13 @@ int sv_tree_build(struct airsrt_supervisor *s);
 void sv_tree_free(struct airsrt_supervisor *s);
 
 /* ---- supervisor.c ---- */
+/* An event about worker wk (ex may be NULL), and one about the runtime or
+ * a supervisor (NULL: the runtime). */
 void sv_event(struct airsrt_supervisor *s, const char *event,
               const struct sv_worker *wk, const struct sv_exit *ex,
               const char *reason);
+void sv_note(struct airsrt_supervisor *s, const char *event,
+             const char *supervisor, const char *reason);
 /* Ends the runtime with code and why (the first reason wins). */
 void sv_shutdown(struct airsrt_supervisor *s, int code, const char *why);
 bool sv_exit_is_normal(const struct sv_exit *ex);

@@ -193,7 +193,7 @@ static int child_start(struct airsrt_supervisor *s, struct sv_node *n,
     uint32_t ignored;
 
     if (c->is_sup) {
-        sv_event(s, "supervisor_started", NULL, NULL, s->nodes[c->idx].cfg->name);
+        sv_note(s, "supervisor_started", s->nodes[c->idx].cfg->name, NULL);
         return node_start(s, &s->nodes[c->idx], &ignored) < 0 ? -1 : 0;
     }
     struct sv_worker *wk = &s->workers[c->idx];
@@ -360,7 +360,7 @@ static void node_give_up(struct airsrt_supervisor *s, struct sv_node *n)
 
     snprintf(why, sizeof(why), "more than %u restarts in %u s",
              n->cfg->max_restarts, n->cfg->max_seconds);
-    sv_event(s, "supervisor_gave_up", NULL, NULL, n->cfg->name);
+    sv_note(s, "supervisor_gave_up", n->cfg->name, why);
     sv_node_stop(s, n);
     if (n->cfg->parent < 0) {
         char msg[256];
@@ -410,7 +410,8 @@ static bool auto_shutdown(struct airsrt_supervisor *s, struct sv_node *n)
     if (a == AIRSRT_AUTO_SHUTDOWN_NEVER ||
         (a == AIRSRT_AUTO_SHUTDOWN_ALL && any_significant_running(s, n)))
         return false;
-    sv_event(s, "supervisor_auto_shutdown", NULL, NULL, n->cfg->name);
+    sv_note(s, "supervisor_auto_shutdown", n->cfg->name,
+            "a significant child ended");
     sv_node_stop(s, n);
     if (n->cfg->parent < 0)
         sv_shutdown(s, 0, "auto_shutdown: a significant child ended");
