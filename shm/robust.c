@@ -2,6 +2,7 @@
  * shm/robust.c - robust mutex helpers (see robust.h for the contract).
  */
 #include <errno.h>
+#include <time.h>
 
 #include "shm/robust.h"
 
@@ -24,7 +25,21 @@ int airsrt_robust_init(pthread_mutex_t *m)
 
 int airsrt_robust_lock(pthread_mutex_t *m, bool *owner_died)
 {
-    int rc = pthread_mutex_lock(m);
+    struct timespec deadline;
+    int rc;
+
+    /* pthread_mutex_timedlock takes CLOCK_REALTIME: a clock step can only
+     * make this wait shorter or longer, never endless. */
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += AIRSRT_ROBUST_LOCK_TIMEOUT_MS / 1000;
+    deadline.tv_nsec += (long)(AIRSRT_ROBUST_LOCK_TIMEOUT_MS % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    rc = pthread_mutex_trylock(m);
+    if (rc == EBUSY)
+        rc = pthread_mutex_timedlock(m, &deadline);
 
     *owner_died = false;
     if (rc == EOWNERDEAD) {

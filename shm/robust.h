@@ -18,10 +18,17 @@
 /* Initializes m in place as a robust process-shared mutex: 0 or -errno. */
 int airsrt_robust_init(pthread_mutex_t *m);
 
+/* Nobody waits longer than this for a robust lock: every holder does
+ * bounded work only, so a holder this slow is hung (stopped, or stuck),
+ * and a waiter that blocked for good on it (the supervisor, above all)
+ * would hang with it. */
+#define AIRSRT_ROBUST_LOCK_TIMEOUT_MS 1000u
+
 /*
  * Locks m. Returns 0 with *owner_died set when the previous owner died
- * holding it (the lock is already consistent again), or -errno. Callers
- * hold it for bounded work only and never across a wait.
+ * holding it (the lock is already consistent again), -ETIMEDOUT when it
+ * is still held after AIRSRT_ROBUST_LOCK_TIMEOUT_MS, or another -errno.
+ * Callers hold it for bounded work only and never across a wait.
  */
 int airsrt_robust_lock(pthread_mutex_t *m, bool *owner_died);
 

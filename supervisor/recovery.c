@@ -111,6 +111,7 @@ static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
         .worker = wk->w, .incarnation = wk->incarnation,
         .status = ex->status, .signal = ex->signal,
     };
+    int rc;
 
     airsrt_envelope_init(&u.env, AIRSRT_CTL_WORKER_DOWN, sizeof(down));
     u.env.priority = AIRSRT_PRIO_SYSTEM;
@@ -121,13 +122,14 @@ static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
         if (w == wk->w || s->workers[w].state != SV_RUNNING ||
             airsrt_shm_ctl_ring(&s->shm, w, &r) < 0)
             continue;
-        /* A full control ring loses the notice, not the runtime: the
-         * event says so. */
-        if (airsrt_ctl_push(&r, &u.env) == 0)
+        /* A full control ring, or its lock held by a hung process, loses
+         * the notice, not the runtime: the event says so. */
+        rc = airsrt_ctl_push(&r, &u.env);
+        if (rc == 0)
             airsrt_doorbell_ring(airsrt_shm_doorbell(&s->shm, w));
         else
             sv_event(s, "announce_failed", &s->workers[w], NULL,
-                     "control ring full");
+                     rc == -EAGAIN ? "control ring full" : strerror(-rc));
     }
 }
 
@@ -139,6 +141,7 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     struct airsrt_registry reg;
     bool is_normal = sv_exit_is_normal(ex);
     struct airsrt_event ev = AIRSRT_EVENT_INIT;
+    ssize_t rc;
 
     ev.event = event;
     ev.supervisor = s->nodes[wk->sup].cfg->name;
@@ -159,8 +162,13 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     airsrt_eventlog_write(&s->log, &ev);
     totals_keep(s, wk);
     locks_recover(s);
-    if (airsrt_registry_open(&reg, &s->shm) == 0)
-        airsrt_registry_unbind_incarnation(&reg, wk->w, wk->incarnation);
+    /* Fails only if a hung process holds the registry lock: the names
+     * stay bound to the dead incarnation, so envelopes sent to them wait
+     * in its rings for the next one, which takes the names over. */
+    if (airsrt_registry_open(&reg, &s->shm) == 0 &&
+        (rc = airsrt_registry_unbind_incarnation(&reg, wk->w,
+                                                 wk->incarnation)) < 0)
+        sv_event(s, "registry_unbind_failed", wk, NULL, strerror((int)-rc));
     atomic_store_explicit(&ws->state, is_normal ? AIRSRT_WORKER_STOPPED
                                                 : AIRSRT_WORKER_CRASHED,
                           memory_order_relaxed);

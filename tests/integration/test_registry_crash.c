@@ -114,6 +114,32 @@ Test(registry_crash, readers_do_not_wait_for_a_writer_stuck_holding_lock,
     expect_resolves("ledger", id, AIRSRT_ADDRESS_NULL);
 }
 
+/* A holder that hangs (stopped, stuck) must not hang every writer with
+ * it, the supervisor least of all: they give up with -ETIMEDOUT. */
+Test(registry_crash, writers_time_out_on_a_holder_that_hangs, .timeout = 20)
+{
+    struct airsrt_address a = at(1, 1, 1);
+    uint32_t id;
+    int fds[2];
+    pid_t pid;
+
+    open_registry();
+    harness_pipe(fds);
+    pid = harness_fork();
+    if (pid == 0)
+        hold_lock_until_killed(fds[1], 0);
+    harness_await(fds[0]);
+    cr_assert_eq(kill(pid, SIGSTOP), 0);
+    cr_assert_eq(airsrt_registry_register(&reg, "ledger",
+                                          AIRSRT_REGISTRY_NAME, &a, &id),
+                 -ETIMEDOUT);
+    cr_assert_eq(airsrt_registry_unbind_incarnation(&reg, 1, 1), -ETIMEDOUT);
+    harness_kill(pid);
+    id = reg_name("ledger", a);
+    expect_resolves("ledger", id, a);
+    cr_assert_eq(atomic_load(&reg.hdr->owner_deaths), 1);
+}
+
 /* ---- readers racing a writer ---- */
 
 #define HOT 8
