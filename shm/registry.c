@@ -222,31 +222,21 @@ static void entry_get_locked(struct airsrt_registry *reg, uint32_t slot,
 }
 
 /*
- * Checks every entry (repairing the broken ones), recounts the names in
- * use, and unbinds those held by incarnation inc of local worker w (none
- * when inc is 0). Returns how many it unbound.
+ * Reads every entry whole, so that each torn or corrupt one is cleared,
+ * and recounts the names in use: the one place count is made exact again
+ * after repairs made in passing. Returns that count.
  */
-static ssize_t scan_locked(struct airsrt_registry *reg, uint32_t w,
-                           uint32_t inc)
+static uint32_t sweep_locked(struct airsrt_registry *reg)
 {
     struct airsrt_registry_record r;
     uint32_t in_use = 0;
-    ssize_t unbound = 0;
 
     for (uint32_t slot = 0; slot < reg->capacity; slot++) {
         entry_get_locked(reg, slot, &r);
-        if (!is_in_use(r.kind))
-            continue;
-        in_use++;
-        if (inc != 0 && r.addr.node == 0 && r.addr.worker == w &&
-            r.addr.incarnation == inc) {
-            r.addr = AIRSRT_ADDRESS_NULL;
-            entry_write_locked(&reg->entries[slot], &r);
-            unbound++;
-        }
+        in_use += is_in_use(r.kind);
     }
     atomic_store_explicit(&reg->hdr->count, in_use, memory_order_relaxed);
-    return unbound;
+    return in_use;
 }
 
 /*
@@ -296,7 +286,7 @@ static int registry_lock(struct airsrt_registry *reg)
          * generation is odd. Clear every such entry before relying on
          * the table. */
         airsrt__stat_add(&reg->hdr->owner_deaths, 1);
-        scan_locked(reg, 0, 0);
+        sweep_locked(reg);
     }
     if (reg->hdr->capacity != reg->capacity) {
         /* Scribbled: only tools read it, but they should read the truth. */
@@ -514,6 +504,20 @@ ssize_t airsrt_registry_unbind_incarnation(struct airsrt_registry *reg,
     if (rc < 0)
         return rc;
     n = unbind_incarnation_locked(reg, w, inc);
+    registry_unlock(reg);
+    return n;
+}
+
+ssize_t airsrt_registry_sweep(struct airsrt_registry *reg)
+{
+    ssize_t n;
+    int rc = registry_lock(reg);
+
+    if (rc < 0)
+        return rc;
+    /* If the owner had died, registry_lock() just swept: this second
+     * pass finds nothing to repair, and is cheaper than telling. */
+    n = sweep_locked(reg);
     registry_unlock(reg);
     return n;
 }

@@ -64,8 +64,11 @@
  *   88  torn_cleared      writers, under the lock      relaxed
  *   96  corrupt_seen      readers, lock-free           relaxed fetch_add
  *
- * count is the number of entries in use (bound or not); full scans under
- * the lock recompute it. The counters only grow, and are read by tools:
+ * count is the number of entries in use (bound or not). Writers keep it
+ * as they register and unregister; a torn or corrupt entry cleared in
+ * passing is not subtracted (it may have held no name), so only a sweep
+ * (airsrt_registry_sweep(), or the next locker after an owner died)
+ * makes it exact again. The counters only grow, and are read by tools:
  * owner_deaths, lockers that found the previous owner dead;
  * corrupt_repaired, entries (and capacity words) a writer found with a bad
  * checksum or shape and cleared; torn_cleared, entries a writer found with
@@ -234,11 +237,25 @@ int airsrt_registry_unregister(struct airsrt_registry *reg, const char *name);
  * Unbinds every entry bound to an actor of incarnation inc of local worker
  * w: the supervisor, after that worker died. Also clears every torn entry
  * (and, if the lock's owner died, sweeps the whole table, repairing what
- * is torn or corrupt and recounting). Returns how many it unbound,
- * -EINVAL (w >= AIRSRT_MAX_WORKERS or inc 0) or -errno from the lock.
+ * is torn or corrupt and recounting). Otherwise it reads whole, and so
+ * repairs, only torn entries and those whose raw holder is that
+ * incarnation: a corrupt entry elsewhere stays for the next writer whose
+ * probe meets it, and count is not recounted. Returns how many it
+ * unbound, -EINVAL (w >= AIRSRT_MAX_WORKERS or inc 0) or -errno from the
+ * lock.
  */
 ssize_t airsrt_registry_unbind_incarnation(struct airsrt_registry *reg,
                                            uint32_t w, uint32_t inc);
+
+/*
+ * Sweeps the whole table: reads every entry whole, clearing each torn or
+ * corrupt one to a tombstone (counted in torn_cleared or
+ * corrupt_repaired), and recounts count. What the next locker after an
+ * owner's death does; for tools and checks, since it costs a read of
+ * every entry. Returns the number of names in use (bound or not) or
+ * -errno from the lock. Takes the lock: the supervisor or a tool.
+ */
+ssize_t airsrt_registry_sweep(struct airsrt_registry *reg);
 
 /*
  * Lock-free: finds name and stores its id and address (null when

@@ -513,3 +513,82 @@ Test(registry, segment_lays_out_entries_after_header_all_empty)
     }
     cr_assert_eq(counter(&reg.hdr->corrupt_seen), 0);
 }
+
+/* Entry id, in use, forged with the id of another slot: corrupt, but its
+ * raw holder is still the one it was registered with. */
+static void forge_wrong_id(uint32_t id)
+{
+    struct airsrt_registry_record rec;
+
+    cr_assert_eq(airsrt_registry_lookup(&reg, id, &rec), 0);
+    rec.id = id % reg.capacity + 1;
+    forge(id, &rec);
+    cr_assert_eq(airsrt_registry_lookup(&reg, id, &rec), -EBADMSG);
+}
+
+Test(registry, unbind_incarnation_leaves_corrupt_entries_it_does_not_hold)
+{
+    struct airsrt_registry_record rec;
+    uint32_t held, held_bad, other, torn, again;
+
+    open_registry(16);
+    held = reg_name("held", at(1, 1, 1));
+    held_bad = reg_name("held-bad", at(1, 1, 2));
+    other = reg_name("other", at(2, 1, 1));
+    torn = reg_name("torn", at(2, 1, 2));
+    forge_wrong_id(held_bad);
+    forge_wrong_id(other);
+    atomic_fetch_add(&entry(torn)->generation, 1);
+    cr_assert_eq(airsrt_registry_unbind_incarnation(&reg, 1, 1), 1);
+    expect_resolves("held", held, AIRSRT_ADDRESS_NULL);
+    /* Read whole because incarnation 1 held it: repaired. */
+    cr_assert_eq(airsrt_registry_lookup(&reg, held_bad, &rec), -ENOENT);
+    cr_assert_eq(airsrt_registry_lookup(&reg, torn, &rec), -ENOENT);
+    /* Not its own: left as it was, for the next writer. */
+    cr_assert_eq(airsrt_registry_lookup(&reg, other, &rec), -EBADMSG);
+    cr_assert_eq(counter(&reg.hdr->torn_cleared), 1);
+    cr_assert_eq(counter(&reg.hdr->corrupt_repaired), 1);
+    /* Nor recounted: two names went, count says four until a sweep. */
+    cr_assert_eq(atomic_load(&reg.hdr->count), 4);
+    /* The writer whose probe meets it repairs it. */
+    again = reg_name("other", at(2, 1, 1));
+    cr_assert_eq(counter(&reg.hdr->corrupt_repaired), 2);
+    cr_assert_neq(airsrt_registry_lookup(&reg, other, &rec), -EBADMSG);
+    expect_resolves("other", again, at(2, 1, 1));
+}
+
+Test(registry, sweep_repairs_every_entry_and_recounts)
+{
+    struct airsrt_registry_record rec;
+    uint32_t ids[4], free_id = 0;
+    char name[16];
+
+    open_registry(16);
+    for (uint32_t i = 0; i < 4; i++) {
+        snprintf(name, sizeof(name), "n%u", i);
+        ids[i] = reg_name(name, at(1, 1, i + 1));
+    }
+    for (uint32_t id = 1; free_id == 0; id++)
+        if (airsrt_registry_lookup(&reg, id, &rec) == -ENOENT)
+            free_id = id;
+    forge_wrong_id(ids[1]);
+    atomic_fetch_add(&entry(ids[2])->generation, 1);
+    scribble(free_id);
+    cr_assert_eq(airsrt_registry_sweep(&reg), 2);
+    cr_assert_eq(atomic_load(&reg.hdr->count), 2);
+    cr_assert_eq(counter(&reg.hdr->corrupt_repaired), 2);
+    cr_assert_eq(counter(&reg.hdr->torn_cleared), 1);
+    /* Every entry whole: in use, or free. */
+    for (uint32_t id = 1; id <= reg.capacity; id++) {
+        int rc = airsrt_registry_lookup(&reg, id, &rec);
+
+        cr_assert(rc == 0 || rc == -ENOENT, "entry %u: %d", id, rc);
+    }
+    expect_resolves("n0", ids[0], at(1, 1, 1));
+    expect_resolves("n3", ids[3], at(1, 1, 4));
+    /* A whole table: a sweep finds nothing to repair. */
+    cr_assert_eq(airsrt_registry_sweep(&reg), 2);
+    cr_assert_eq(counter(&reg.hdr->corrupt_repaired), 2);
+    cr_assert_eq(counter(&reg.hdr->torn_cleared), 1);
+    cr_assert_eq(counter(&reg.hdr->owner_deaths), 0);
+}
