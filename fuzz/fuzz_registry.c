@@ -19,9 +19,20 @@
  * hand out is a valid name, an id in range and a null or valid address,
  * and lookup of a resolved id agrees with resolve; right after a
  * successful register, resolve and lookup give that name its id and
- * address; after unbind_incarnation every entry reads whole, none is bound
- * to that incarnation, and the count is right; at the end, after a sweep,
- * a register fails for room exactly when every slot is in use.
+ * address; a writer leaves whole every entry it read: a register's probe
+ * up to the name's slot (the whole table after -ENOSPC, and then every
+ * entry is in use), an unbind's entry, an unregister's whole probe when
+ * the name was not there (so that resolve then says absent, not unsure).
+ * After unbind_incarnation no entry is torn and none readable as in use
+ * is bound to that incarnation; more exactly, against a copy of the
+ * region taken just before it, each entry went where the contract sends
+ * it (torn ones, and corrupt ones whose raw holder is that incarnation,
+ * cleared; those it holds unbound; every other byte unchanged, unless the
+ * lock's owner had died and it swept first), and n, torn_cleared,
+ * corrupt_repaired, owner_deaths and count moved by exactly that (count
+ * only by a sweep). At the end airsrt_registry_sweep() is checked the
+ * same way, after which every entry reads whole, count is exact, and a
+ * register fails for room exactly when every slot is in use.
  * While the region is clean (no input bytes over it, no scribble yet),
  * also: every result is exactly what a model of names, ids and addresses
  * says, including the dead writers' entries (unreadable until the next
@@ -64,11 +75,13 @@ struct model_name {
 struct ctx {
     uint8_t *region;
     struct airsrt_registry reg;
+    uint8_t *before;                /* the region just before a call */
+    struct airsrt_registry before_reg;
     bool is_clean;
     struct model_name names[FUZZ_REG_VALID_NAMES];
     int owner[CAP];                 /* name index in each slot, or NO_SLOT */
     bool is_torn[CAP];              /* left odd by a dead writer */
-    bool is_owner_dead;
+    bool is_owner_dead;             /* exact, clean or not */
     unsigned deaths;
     uint64_t owner_deaths, torn_cleared;
 };
@@ -105,12 +118,9 @@ static bool model_has_torn(const struct ctx *c)
     return false;
 }
 
-/* A call that takes the lock: first the sweep the dead writers force. */
-static void model_lock(struct ctx *c)
+/* The sweep the dead writers force on the next locker. */
+static void model_sweep(struct ctx *c)
 {
-    if (!c->is_owner_dead)
-        return;
-    c->is_owner_dead = false;
     c->owner_deaths++;
     for (uint32_t s = 0; s < CAP; s++) {
         if (!c->is_torn[s])
@@ -121,6 +131,18 @@ static void model_lock(struct ctx *c)
             c->names[c->owner[s]].is_used = false;
         c->owner[s] = NO_SLOT;
     }
+}
+
+/* A call with valid arguments, so one that takes the lock, is about to
+ * run: returns whether it will find the owner dead, and so sweep first. */
+static bool lock_taken(struct ctx *c)
+{
+    bool was_dead = c->is_owner_dead;
+
+    if (was_dead && c->is_clean)
+        model_sweep(c);
+    c->is_owner_dead = false;
+    return was_dead;
 }
 
 static void model_check_counters(const struct ctx *c)
@@ -149,6 +171,48 @@ static void check_registered(struct ctx *c, const char *name, uint32_t kind,
     FUZZ_CHECK(rec.id == id && rec.kind == kind);
     FUZZ_CHECK(strcmp(rec.name, name) == 0);
     FUZZ_CHECK(airsrt_address_equal(&rec.addr, addr));
+}
+
+/* Entry id reads whole: in use and well-formed, or free. */
+static int check_whole(struct ctx *c, uint32_t id)
+{
+    struct airsrt_registry_record rec;
+    int rc = airsrt_registry_lookup(&c->reg, id, &rec);
+
+    FUZZ_CHECK(rc == 0 || rc == -ENOENT);
+    return rc;
+}
+
+/* A writer repairs what its probe passes: every entry from name's home
+ * slot up to slot last reads whole after it. */
+static void check_probe_whole(struct ctx *c, const char *name, uint32_t last)
+{
+    /* Every slot is on every probe: this ends within CAP steps. */
+    FUZZ_CHECK(last < CAP);
+    for (uint32_t s = fnv1a(name, strlen(name)) % CAP;; s = (s + 1) % CAP) {
+        check_whole(c, s + 1);
+        if (s == last)
+            return;
+    }
+}
+
+/* After a register that took the lock, whatever the region held. */
+static void check_register_repaired(struct ctx *c, const char *name, int rc,
+                                    uint32_t id)
+{
+    uint32_t found;
+
+    if (rc == 0) {
+        check_probe_whole(c, name, id - 1);
+    } else if (rc == -EEXIST) {
+        /* Found whole on the probe: readers find it too, exactly. */
+        FUZZ_CHECK(airsrt_registry_resolve(&c->reg, name, &found, NULL) == 0);
+        check_probe_whole(c, name, found - 1);
+    } else {
+        /* No free slot on a probe of every slot: all read, all in use. */
+        for (uint32_t s = 1; s <= CAP; s++)
+            FUZZ_CHECK(check_whole(c, s) == 0);
+    }
 }
 
 static void model_register(struct ctx *c, unsigned idx, uint32_t kind,
@@ -189,11 +253,13 @@ static void op_register(struct ctx *c, uint64_t arg)
     int rc;
 
     fuzz_reg_name(idx, name);
-    if (c->is_clean && is_valid)
-        model_lock(c);
+    if (is_valid)
+        lock_taken(c);
     rc = airsrt_registry_register(&c->reg, name, kind, &addr, &id);
     FUZZ_CHECK((rc == -EINVAL) == !is_valid);
     FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -EEXIST || rc == -ENOSPC);
+    if (is_valid)
+        check_register_repaired(c, name, rc, id);
     if (c->is_clean && is_valid)
         model_register(c, idx, kind, &addr, rc, id);
     if (rc == 0)
@@ -223,11 +289,14 @@ static void op_unbind(struct ctx *c, uint64_t arg)
     bool is_valid = id >= 1 && id <= CAP && !airsrt_address_is_null(&addr);
     int rc;
 
-    if (c->is_clean && is_valid)
-        model_lock(c);
+    if (is_valid)
+        lock_taken(c);
     rc = airsrt_registry_unbind(&c->reg, id, &addr);
     FUZZ_CHECK((rc == -EINVAL) == !is_valid);
     FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOENT || rc == -ESTALE);
+    /* It read its entry under the lock, repairing it if need be. */
+    if (is_valid)
+        FUZZ_CHECK(check_whole(c, id) == (rc == -ENOENT ? -ENOENT : 0));
     if (c->is_clean && is_valid)
         model_unbind(c, id, &addr, rc);
 }
@@ -240,17 +309,22 @@ static void op_unregister(struct ctx *c, uint64_t arg)
     int rc;
 
     fuzz_reg_name(idx, name);
-    if (c->is_clean && is_valid)
-        model_lock(c);
+    if (is_valid)
+        lock_taken(c);
     rc = airsrt_registry_unregister(&c->reg, name);
     FUZZ_CHECK((rc == -EINVAL) == !is_valid);
     FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOENT);
+    /* Not found: the writer walked the whole probe and repaired it, so
+     * resolve walks only whole entries to the same end and is sure. (One
+     * that removed the name stopped there: past it, an entry may still be
+     * torn, or a sealed scribble may hold the name again.) */
+    if (is_valid && (rc == -ENOENT || c->is_clean))
+        FUZZ_CHECK(airsrt_registry_resolve(&c->reg, name, NULL, NULL) ==
+                   -ENOENT);
     if (c->is_clean && is_valid) {
         struct model_name *m = &c->names[idx];
 
         FUZZ_CHECK(rc == (m->is_used ? 0 : -ENOENT));
-        FUZZ_CHECK(airsrt_registry_resolve(&c->reg, name, NULL, NULL) ==
-                   -ENOENT);
         if (m->is_used)
             c->owner[m->slot] = NO_SLOT;
         m->is_used = false;
@@ -347,27 +421,138 @@ static void op_lookup(struct ctx *c, uint64_t arg)
         model_lookup(c, id, rc, &rec);
 }
 
-/* Just after a full sweep: every entry reads whole; returns how many are
- * in use, and checks none is bound to incarnation inc of worker w. */
-static uint32_t check_swept(struct ctx *c, uint32_t w, uint32_t inc)
+/* Just after a sweep: every entry reads whole, count is exact and the
+ * capacity word is the trusted one. Returns how many are in use. */
+static uint32_t check_swept(struct ctx *c)
 {
-    struct airsrt_registry_record rec;
     uint32_t in_use = 0;
 
-    for (uint32_t id = 1; id <= CAP; id++) {
-        int rc = airsrt_registry_lookup(&c->reg, id, &rec);
-
-        FUZZ_CHECK(rc == 0 || rc == -ENOENT);
-        if (rc < 0)
-            continue;
-        check_record(&rec, id);
-        in_use++;
-        FUZZ_CHECK(!(rec.addr.node == 0 && rec.addr.worker == w &&
-                     rec.addr.incarnation == inc));
-    }
+    for (uint32_t id = 1; id <= CAP; id++)
+        in_use += check_whole(c, id) == 0;
     FUZZ_CHECK(atomic_load(&c->reg.hdr->count) == in_use);
     FUZZ_CHECK(c->reg.hdr->capacity == CAP);
     return in_use;
+}
+
+/* The contract of unbind_incarnation(w, inc), whatever the region held:
+ * no entry is torn, and none readable as in use is bound to inc of w. */
+static void check_unbound(struct ctx *c, uint32_t w, uint32_t inc)
+{
+    struct airsrt_registry_record rec;
+
+    for (uint32_t id = 1; id <= CAP; id++) {
+        FUZZ_CHECK((airsrt_registry_generation(&c->reg, id) & 1) == 0);
+        if (airsrt_registry_lookup(&c->reg, id, &rec) != 0)
+            continue;
+        check_record(&rec, id);
+        FUZZ_CHECK(!(rec.addr.node == 0 && rec.addr.worker == w &&
+                     rec.addr.incarnation == inc));
+    }
+}
+
+/* Keeps a copy of the region as it is before a call, to diff against. */
+static void snapshot(struct ctx *c)
+{
+    memcpy(c->before, c->region, FUZZ_REG_REGION);
+}
+
+enum entry_state { ENTRY_FREE, ENTRY_USED, ENTRY_CORRUPT, ENTRY_TORN };
+
+/* What a reader makes of entry id of reg (the copy: its lookups count
+ * corrupt entries there, not in the region under test). */
+static enum entry_state entry_state(const struct airsrt_registry *reg,
+                                    uint32_t id,
+                                    struct airsrt_registry_record *rec)
+{
+    int rc;
+
+    if (airsrt_registry_generation(reg, id) & 1)
+        return ENTRY_TORN;
+    rc = airsrt_registry_lookup(reg, id, rec);
+    FUZZ_CHECK(rc == 0 || rc == -ENOENT || rc == -EBADMSG);
+    return rc == 0 ? ENTRY_USED : rc == -ENOENT ? ENTRY_FREE : ENTRY_CORRUPT;
+}
+
+/* What a call that took the lock did, entry by entry. */
+struct diff {
+    uint64_t torn, repaired, unbound, in_use;
+};
+
+/* Cleared to a tombstone by a writer. */
+static void check_tombstone(const struct ctx *c, uint32_t id)
+{
+    const struct airsrt_registry_entry *e = &c->reg.entries[id - 1];
+    struct airsrt_registry_record rec;
+
+    FUZZ_CHECK(airsrt_registry_lookup(&c->reg, id, &rec) == -ENOENT);
+    FUZZ_CHECK(e->kind == AIRSRT_REGISTRY_TOMBSTONE);
+}
+
+/* An entry that was in use, now the same but unbound. */
+static void check_now_unbound(const struct ctx *c, uint32_t id,
+                              const struct airsrt_registry_record *was)
+{
+    struct airsrt_registry_record rec;
+
+    FUZZ_CHECK(airsrt_registry_lookup(&c->reg, id, &rec) == 0);
+    FUZZ_CHECK(rec.kind == was->kind && rec.id == id);
+    FUZZ_CHECK(strcmp(rec.name, was->name) == 0);
+    FUZZ_CHECK(airsrt_address_is_null(&rec.addr));
+}
+
+/*
+ * Against the copy taken before a locked call: every torn entry was
+ * cleared; every corrupt one too if is_full (a sweep), else only those
+ * whose raw holder is inc of w; those in use and held by inc of w (none
+ * when inc is 0) are unbound; every other entry is byte for byte as it
+ * was. Fills d with what moved.
+ */
+static void diff_entries(struct ctx *c, uint32_t w, uint32_t inc,
+                         bool is_full, struct diff *d)
+{
+    *d = (struct diff){ 0 };
+    for (uint32_t id = 1; id <= CAP; id++) {
+        const struct airsrt_registry_entry *e = &c->before_reg.entries[id - 1];
+        struct airsrt_registry_record was;
+        enum entry_state st = entry_state(&c->before_reg, id, &was);
+        bool is_held = inc != 0 && e->addr.node == 0 &&
+                       e->addr.worker == w && e->addr.incarnation == inc;
+        bool is_read = st == ENTRY_TORN || is_full || is_held;
+
+        if (is_read && (st == ENTRY_TORN || st == ENTRY_CORRUPT)) {
+            check_tombstone(c, id);
+            d->torn += st == ENTRY_TORN;
+            d->repaired += st == ENTRY_CORRUPT;
+            continue;
+        }
+        d->in_use += st == ENTRY_USED;
+        if (st == ENTRY_USED && is_held) {
+            check_now_unbound(c, id, &was);
+            d->unbound++;
+            continue;
+        }
+        FUZZ_CHECK(memcmp(e, &c->reg.entries[id - 1], sizeof(*e)) == 0);
+    }
+}
+
+/* The header moved by exactly d: a sweep (is_full) recounts, nothing
+ * else touches count; a scribbled capacity word is one more repair. */
+static void check_header_moved(const struct ctx *c, const struct diff *d,
+                               bool was_dead, bool is_full)
+{
+    const struct airsrt_registry_hdr *was = c->before_reg.hdr;
+    const struct airsrt_registry_hdr *now = c->reg.hdr;
+    uint64_t repaired = d->repaired + (was->capacity != CAP);
+
+    FUZZ_CHECK(atomic_load(&now->owner_deaths) -
+               atomic_load(&was->owner_deaths) == was_dead);
+    FUZZ_CHECK(atomic_load(&now->torn_cleared) -
+               atomic_load(&was->torn_cleared) == d->torn);
+    FUZZ_CHECK(atomic_load(&now->corrupt_repaired) -
+               atomic_load(&was->corrupt_repaired) == repaired);
+    FUZZ_CHECK(atomic_load(&now->count) ==
+               (is_full ? d->in_use : atomic_load(&was->count)));
+    FUZZ_CHECK(now->capacity == CAP);
 }
 
 static void model_unbind_inc(struct ctx *c, uint32_t w, uint32_t inc,
@@ -391,16 +576,23 @@ static void op_unbind_inc(struct ctx *c, uint64_t arg)
 {
     uint32_t w = (uint32_t)(arg & 3) + (arg & 4 ? AIRSRT_MAX_WORKERS : 0);
     uint32_t inc = (uint32_t)(arg >> 8) & 3;
-    bool is_valid = w < AIRSRT_MAX_WORKERS && inc != 0;
+    bool is_valid = w < AIRSRT_MAX_WORKERS && inc != 0, was_dead = false;
+    struct diff d;
     ssize_t n;
 
-    if (c->is_clean && is_valid)
-        model_lock(c);
+    if (is_valid) {
+        snapshot(c);
+        was_dead = lock_taken(c);
+    }
     n = airsrt_registry_unbind_incarnation(&c->reg, w, inc);
     FUZZ_CHECK((n == -EINVAL) == !is_valid);
     FUZZ_CHECK(n == -EINVAL || (n >= 0 && n <= CAP));
-    if (n >= 0)
-        check_swept(c, w, inc);
+    if (n >= 0) {
+        check_unbound(c, w, inc);
+        diff_entries(c, w, inc, was_dead, &d);
+        FUZZ_CHECK((uint64_t)n == d.unbound);
+        check_header_moved(c, &d, was_dead, was_dead);
+    }
     if (c->is_clean && is_valid)
         model_unbind_inc(c, w, inc, n);
 }
@@ -501,18 +693,31 @@ static void apply(struct ctx *c, uint8_t kind, uint64_t arg)
         model_check_counters(c);
 }
 
-/* The script is over: a sweep repairs everything, and the table then
- * refuses a name for room exactly when every slot is in use. */
+/* The script is over: a sweep repairs everything and recounts, and the
+ * table then refuses a name for room exactly when every slot is in use. */
 static void check_recovery(struct ctx *c)
 {
     struct airsrt_address a = { .worker = 2, .incarnation = 1, .slot = 1,
                                 .generation = 1 };
     uint32_t in_use, id;
-    bool is_there;
+    struct diff d;
+    bool is_there, was_dead;
+    ssize_t swept;
     int rc;
 
-    FUZZ_CHECK(airsrt_registry_unbind_incarnation(&c->reg, 3, 3) >= 0);
-    in_use = check_swept(c, 3, 3);
+    snapshot(c);
+    was_dead = lock_taken(c);
+    swept = airsrt_registry_sweep(&c->reg);
+    FUZZ_CHECK(swept >= 0 && swept <= CAP);
+    diff_entries(c, 0, 0, true, &d);
+    FUZZ_CHECK((uint64_t)swept == d.in_use);
+    check_header_moved(c, &d, was_dead, true);
+    in_use = check_swept(c);
+    FUZZ_CHECK(in_use == swept);
+    if (c->is_clean) {
+        FUZZ_CHECK(in_use == model_in_use(c));
+        model_check_counters(c);
+    }
     /* Swept: nothing on any probe is unreadable, so resolve is exact. */
     rc = airsrt_registry_resolve(&c->reg, "final-name", NULL, NULL);
     FUZZ_CHECK(rc == 0 || rc == -ENOENT);
@@ -535,7 +740,8 @@ static void setup(struct ctx *c, struct fuzz_in *in)
     for (uint32_t s = 0; s < CAP; s++)
         c->owner[s] = NO_SLOT;
     c->region = aligned_alloc(64, FUZZ_REG_REGION);
-    FUZZ_CHECK(c->region != NULL);
+    c->before = aligned_alloc(64, FUZZ_REG_REGION);
+    FUZZ_CHECK(c->region != NULL && c->before != NULL);
     FUZZ_CHECK(airsrt_registry_init(c->region, FUZZ_REG_REGION, CAP) == 0);
     if (garbage > FUZZ_REG_GARBAGE_MAX)
         garbage = FUZZ_REG_GARBAGE_MAX;
@@ -544,6 +750,8 @@ static void setup(struct ctx *c, struct fuzz_in *in)
     c->is_clean = garbage == 0;
     FUZZ_CHECK(airsrt_registry_bind(&c->reg, c->region, FUZZ_REG_REGION,
                                     CAP) == 0);
+    FUZZ_CHECK(airsrt_registry_bind(&c->before_reg, c->before,
+                                    FUZZ_REG_REGION, CAP) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -561,6 +769,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_recovery(c);
     pthread_mutex_destroy(&c->reg.hdr->lock);
     free(c->region);
+    free(c->before);
     free(c);
     return 0;
 }
