@@ -10,6 +10,7 @@
  *                   NAME, then stops
  *   bomb            kills its process with SIGSEGV in its first handler
  *   stubborn        blocks SIGTERM, so only SIGKILL ends its worker
+ *   getenv=NAME:PATH  writes NAME=value of its environment to PATH
  *   failstart       its pre_start fails (the worker exits 113)
  *   crasher=MS:HOW  after MS ms ends its worker process: HOW is a signal
  *                   number (killed by it) or xN (exit status N)
@@ -166,6 +167,34 @@ static const struct airsrt_actor_type stubborn = {
     .handle = ignore_handle,
 };
 
+static int getenv_start(struct airsrt_ctx *ctx, void *state, const void *arg,
+                        size_t len)
+{
+    char spec[512], *path;
+    const char *value;
+    FILE *f;
+
+    (void)ctx, (void)state;
+    if (len == 0 || len >= sizeof(spec))
+        return -EINVAL;
+    memcpy(spec, arg, len);
+    spec[len] = '\0';
+    path = strchr(spec, ':');
+    if (path == NULL)
+        return -EINVAL;
+    *path++ = '\0';
+    value = getenv(spec);
+    f = fopen(path, "w");
+    if (f == NULL)
+        return -errno;
+    fprintf(f, "%s=%s\n", spec, value ? value : "(unset)");
+    return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static const struct airsrt_actor_type getenv_type = {
+    .name = "getenv", .pre_start = getenv_start, .handle = ignore_handle,
+};
+
 /* What the SIGALRM handler does: a signal to die of, or an exit status. */
 static volatile sig_atomic_t crash_signal, crash_status;
 
@@ -214,7 +243,7 @@ int main(int argc, char **argv)
 {
     static const struct airsrt_actor_type *const types[] = {
         &echo, &sink, &sender, &failstart, &crasher, &bomb, &stubborn,
-        NULL,
+        &getenv_type, NULL,
     };
 
     return airsrt_worker_main(argc, argv, types);

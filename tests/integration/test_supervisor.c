@@ -554,3 +554,73 @@ Test(supervisor, usage_errors_exit_100, .timeout = 30, .fini = rh_fini)
     cr_assert_eq(rh_run_tool(bad, out, sizeof(out)), 100);
     cr_assert(strstr(out, "usage:") != NULL, "%s", out);
 }
+
+/* The line of /proc/PID/FILE that starts with prefix, or "". */
+static void proc_line(pid_t pid, const char *file, const char *prefix,
+                      char *out, size_t len)
+{
+    char path[64], buf[256];
+    FILE *f;
+
+    out[0] = '\0';
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    while (fgets(buf, sizeof(buf), f) != NULL)
+        if (strncmp(buf, prefix, strlen(prefix)) == 0) {
+            snprintf(out, len, "%s", buf);
+            break;
+        }
+    fclose(f);
+}
+
+Test(supervisor, applies_the_groups_limits_and_environment, .timeout = 60,
+     .fini = rh_fini)
+{
+    char got[256], path[512];
+    pid_t pid;
+    FILE *f;
+
+    if (getenv("AIRSRT_UNDER_VALGRIND") != NULL)
+        cr_skip_test("valgrind keeps its client's file and memory limits");
+    rh_start(NULL, "[worker a]\nbinary = {BIN}\n"
+                   "actor = getenv=SHOP_MODE:{DIR}/env\n"
+                   "limit_nofile = 64\nlimit_cpu = 3600\nlimit_as = 1024G\n"
+                   "env = SHOP_MODE=test\n");
+    rh_wait_event(line, LINE, WAIT, 1, "\"event\":\"worker_started\"", NULL);
+    pid = rh_worker_pid(0);
+    proc_line(pid, "limits", "Max open files", got, sizeof(got));
+    cr_assert(strstr(got, " 64 ") != NULL, "%s", got);
+    proc_line(pid, "limits", "Max cpu time", got, sizeof(got));
+    cr_assert(strstr(got, " 3600 ") != NULL, "%s", got);
+    proc_line(pid, "limits", "Max address space", got, sizeof(got));
+    cr_assert(strstr(got, " 1099511627776 ") != NULL, "%s", got);
+    /* Its pre_start ran before it was ready: the file is there. */
+    snprintf(path, sizeof(path), "%s/env", rh.dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(got, sizeof(got), f));
+    fclose(f);
+    cr_assert_str_eq(got, "SHOP_MODE=test\n");
+    cr_assert_eq(rh_stop(SIGTERM), 0);
+}
+
+Test(supervisor, runs_a_group_as_its_user, .timeout = 60, .fini = rh_fini)
+{
+    char got[256];
+
+    if (getuid() != 0)
+        cr_skip_test("changing user needs root");
+    if (access(wh_build_path("tests/bin/sv_worker"), X_OK) != 0)
+        cr_skip_test("the build tree is not reachable");
+    rh_start(NULL, "[worker a]\nbinary = {BIN}\nactor = echo\n"
+                   "user = 65534\ngroup = 65534\n");
+    rh_wait_event(line, LINE, WAIT, 1, "\"event\":\"worker_", NULL);
+    if (strstr(line, "worker_start_failed") != NULL)
+        cr_skip_test("user 65534 cannot run the build tree's binary here");
+    proc_line(rh_worker_pid(0), "status", "Uid:", got, sizeof(got));
+    cr_assert(strstr(got, "\t65534\t") != NULL, "%s", got);
+    proc_line(rh_worker_pid(0), "status", "Gid:", got, sizeof(got));
+    cr_assert(strstr(got, "\t65534\t") != NULL, "%s", got);
+    cr_assert_eq(rh_stop(SIGTERM), 0);
+}
