@@ -87,6 +87,11 @@ struct airsrt_shm_layout {
  * with acquire and then read the rest. The first 16 bytes (magic, version,
  * owner_pid) keep their place in every layout version, so that a segment
  * of another version can still be identified and its owner found.
+ *
+ * owner_pid is the creator, and the creator is the parent of every worker
+ * it starts (the supervisor forks them itself): a worker whose getppid()
+ * differs from owner_pid knows its supervisor is gone. A dead owner_pid
+ * is what lets the next creator reclaim a leftover segment.
  */
 struct airsrt_shm_hdr {
     _Atomic uint64_t magic;

@@ -52,7 +52,7 @@ static bool crash_report_read(const struct airsrt_supervisor *s,
     memset(cr, 0, sizeof(*cr));
     cr->message_type = -1;
     /* The writer is gone, so the page holds still. */
-    if ((uint32_t)atomic_load(&self->incarnation) != wk->incarnation ||
+    if (atomic_load(&self->incarnation) != wk->incarnation ||
         atomic_load(&self->is_handling) == 0)
         return false;
     a = self->handling_actor;
@@ -93,7 +93,7 @@ static void totals_keep(struct airsrt_supervisor *s, struct sv_worker *wk)
 {
     struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
 
-    if ((uint32_t)atomic_load(&self->incarnation) != wk->incarnation)
+    if (atomic_load(&self->incarnation) != wk->incarnation)
         return;
     wk->in_before += atomic_load(&self->envelopes_in);
     wk->out_before += atomic_load(&self->envelopes_out);
@@ -140,20 +140,11 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     struct crash_report cr;
     struct airsrt_registry reg;
     bool is_normal = sv_exit_is_normal(ex);
-    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+    struct airsrt_event ev;
     ssize_t rc;
 
-    ev.event = event;
-    ev.supervisor = s->nodes[wk->sup].cfg->name;
-    ev.worker = wk->name;
-    ev.index = (int32_t)wk->w;
-    ev.pid = wk->pid;
-    ev.incarnation = wk->incarnation;
-    ev.has_status = ex->status >= 0;
-    ev.status = ex->status;
-    ev.signal = ex->signal;
-    ev.restarts = (int32_t)wk->restarts;
-    ev.reason = ex->is_hang ? "hang" : is_normal ? "normal" : "crashed";
+    sv_event_fill(s, &ev, event, wk, ex,
+                  ex->is_hang ? "hang" : is_normal ? "normal" : "crashed");
     if (!is_normal && crash_report_read(s, wk, &cr)) {
         ev.actor = cr.actor;
         ev.actor_type = cr.type[0] ? cr.type : NULL;

@@ -399,16 +399,11 @@ void sv_worker_stop(struct airsrt_supervisor *s, struct sv_worker *wk,
 static void spare_event(struct airsrt_supervisor *s, const char *event,
                         int group, const struct sv_exit *ex)
 {
-    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+    struct airsrt_event ev;
 
-    ev.event = event;
+    sv_event_fill(s, &ev, event, NULL, ex, NULL);
     ev.pid = s->spares[group].pid;
     ev.message = s->cfg->groups[group].name;
-    if (ex != NULL) {
-        ev.has_status = ex->status >= 0;
-        ev.status = ex->status;
-        ev.signal = ex->signal;
-    }
     airsrt_eventlog_write(&s->log, &ev);
 }
 

@@ -26,25 +26,35 @@ bool sv_exit_is_normal(const struct sv_exit *ex)
     return ex->status == 0 && ex->signal == 0 && !ex->is_hang;
 }
 
+void sv_event_fill(struct airsrt_supervisor *s, struct airsrt_event *ev,
+                   const char *event, const struct sv_worker *wk,
+                   const struct sv_exit *ex, const char *reason)
+{
+    *ev = (struct airsrt_event)AIRSRT_EVENT_INIT;
+    ev->event = event;
+    ev->reason = reason;
+    if (wk != NULL) {
+        ev->supervisor = s->nodes[wk->sup].cfg->name;
+        ev->worker = wk->name;
+        ev->index = (int32_t)wk->w;
+        ev->pid = wk->pid;
+        ev->incarnation = wk->incarnation;
+        ev->restarts = (int32_t)wk->restarts;
+    }
+    if (ex != NULL) {
+        ev->has_status = ex->status >= 0;
+        ev->status = ex->status;
+        ev->signal = ex->signal;
+    }
+}
+
 void sv_event(struct airsrt_supervisor *s, const char *event,
               const struct sv_worker *wk, const struct sv_exit *ex,
               const char *reason)
 {
-    struct airsrt_event ev = AIRSRT_EVENT_INIT;
+    struct airsrt_event ev;
 
-    ev.event = event;
-    ev.reason = reason;
-    ev.supervisor = s->nodes[wk->sup].cfg->name;
-    ev.worker = wk->name;
-    ev.index = (int32_t)wk->w;
-    ev.pid = wk->pid;
-    ev.incarnation = wk->incarnation;
-    ev.restarts = (int32_t)wk->restarts;
-    if (ex != NULL) {
-        ev.has_status = ex->status >= 0;
-        ev.status = ex->status;
-        ev.signal = ex->signal;
-    }
+    sv_event_fill(s, &ev, event, wk, ex, reason);
     airsrt_eventlog_write(&s->log, &ev);
 }
 
@@ -265,7 +275,7 @@ static void worker_totals(const struct airsrt_supervisor *s, uint32_t w,
     *out = wk->out_before;
     /* A stopped incarnation's counts are in *_before already. */
     if (wk->state == SV_RUNNING &&
-        (uint32_t)atomic_load(&self->incarnation) == wk->incarnation) {
+        atomic_load(&self->incarnation) == wk->incarnation) {
         *in += atomic_load(&self->envelopes_in);
         *out += atomic_load(&self->envelopes_out);
     }

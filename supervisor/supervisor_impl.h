@@ -150,8 +150,12 @@ int sv_tree_build(struct airsrt_supervisor *s);
 void sv_tree_free(struct airsrt_supervisor *s);
 
 /* ---- supervisor.c ---- */
-/* An event about worker wk (ex may be NULL), and one about the runtime or
- * a supervisor (NULL: the runtime). */
+/* Fills ev for an event about worker wk and how it ended (either may be
+ * NULL); sv_event also writes it. sv_note writes one about the runtime
+ * or a supervisor (NULL: the runtime). */
+void sv_event_fill(struct airsrt_supervisor *s, struct airsrt_event *ev,
+                   const char *event, const struct sv_worker *wk,
+                   const struct sv_exit *ex, const char *reason);
 void sv_event(struct airsrt_supervisor *s, const char *event,
               const struct sv_worker *wk, const struct sv_exit *ex,
               const char *reason);
