@@ -1,6 +1,6 @@
 /*
- * shm/registry.h - the registry: names -> addresses (later also pools and
- * topics), a fixed-capacity table in the segment's registry region.
+ * shm/registry.h - the registry: names -> addresses, and the ids of pools
+ * and topics, a fixed-capacity table in the segment's registry region.
  *
  * Any worker and the supervisor write it, one at a time, under one robust
  * mutex; anyone reads it lock-free. Readers never take the lock, so a
@@ -63,7 +63,17 @@
  *   80  corrupt_repaired  writers, under the lock      relaxed
  *   88  torn_cleared      writers, under the lock      relaxed
  *   96  corrupt_seen      readers, lock-free           relaxed fetch_add
+ *  104  groups_epoch      any worker, lock-free        release fetch_add
  *
+ * groups_epoch moves whenever a worker changes which topics it has
+ * subscribers of or which of its actors are pool members (what it
+ * publishes in its own pages). The worker writes those pages first, then
+ * adds 1 with release; a sender that loads the epoch with acquire (pairs
+ * with that release) and then reads the pages sees at least every change
+ * published before that epoch, so a cache built after the load stays good
+ * while the epoch is the same. A writer killed between the two leaves the
+ * change unannounced until the next one; its successor announces its own
+ * (empty) memberships when it binds. Garbage here costs a cache rebuild.
  * count is the number of entries in use (bound or not). Writers keep it
  * as they register and unregister; a torn or corrupt entry cleared in
  * passing is not subtracted (it may have held no name), so only a sweep
@@ -85,10 +95,13 @@ struct airsrt_registry_hdr {
     _Atomic uint64_t corrupt_repaired;
     _Atomic uint64_t torn_cleared;
     _Atomic uint64_t corrupt_seen;
+    _Atomic uint64_t groups_epoch;
 };
 static_assert(offsetof(struct airsrt_registry_hdr, capacity) == 64,
               "registry ABI");
 static_assert(offsetof(struct airsrt_registry_hdr, corrupt_seen) == 96,
+              "registry ABI");
+static_assert(offsetof(struct airsrt_registry_hdr, groups_epoch) == 104,
               "registry ABI");
 static_assert(sizeof(struct airsrt_registry_hdr) == 128, "registry ABI");
 

@@ -44,7 +44,7 @@
 #include "shm/ring.h"
 
 #define AIRSRT_SHM_MAGIC          0x3130545253524941ull /* "AIRSRT01" */
-#define AIRSRT_SHM_VERSION        2u
+#define AIRSRT_SHM_VERSION        3u
 #define AIRSRT_RUNTIME_NAME_MAX   63u
 #define AIRSRT_SHM_PATH_MAX       (AIRSRT_RUNTIME_NAME_MAX + 9u)
 #define AIRSRT_SHM_ERR_MAX        256u

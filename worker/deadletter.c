@@ -23,6 +23,8 @@ static const char *const reason_names[AIRSRT_DL_REASONS] = {
     [AIRSRT_DL_UNBOUND] = "unbound",
     [AIRSRT_DL_STOPPED] = "stopped",
     [AIRSRT_DL_UNROUTABLE] = "unroutable",
+    [AIRSRT_DL_LATE_REPLY] = "late_reply",
+    [AIRSRT_DL_NO_SUBSCRIBER] = "no_subscriber",
 };
 
 const char *airsrt_dead_letter_reason_name(unsigned reason)

@@ -56,7 +56,7 @@ struct msg {
     struct airsrt_envelope env;     /* then env.payload_len bytes */
 };
 
-/* Per-process pool of msg nodes by size class (pool.c). */
+/* Per-process pool of msg nodes by size class (msgpool.c). */
 struct msg_pool {
     struct msg *free[AIRSRT_POOL_CLASSES];
     uint32_t nfree[AIRSRT_POOL_CLASSES];
@@ -304,7 +304,7 @@ int airsrt__worker_start(struct airsrt_worker *w,
                          const struct airsrt_start *list, size_t n,
                          char *err, size_t errlen);
 
-/* ---- pool.c ---- */
+/* ---- msgpool.c ---- */
 
 struct msg *airsrt__msg_alloc(struct msg_pool *p, uint32_t payload_len);
 void airsrt__msg_free(struct msg_pool *p, struct msg *m);

@@ -24,6 +24,10 @@ enum airsrt_dead_letter_reason {
     AIRSRT_DL_STOPPED,      /* still queued when its recipient stopped */
     AIRSRT_DL_UNROUTABLE,   /* no way to it: wrong worker, forwarded too
                                often, or its worker gave up at exit */
+    AIRSRT_DL_LATE_REPLY,   /* a reply that came after its request timed
+                               out (airsrt/request.h) */
+    AIRSRT_DL_NO_SUBSCRIBER,/* published to a worker that had no
+                               subscriber of the topic left on arrival */
     AIRSRT_DL_REASONS
 };
 

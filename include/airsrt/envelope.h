@@ -35,7 +35,8 @@ enum airsrt_priority {
  *    0  type            message type id, chosen by the application
  *    4  priority        enum airsrt_priority
  *    5  flags           AIRSRT_ENV_F_*, unknown bits are rejected;
- *                       bits 0-2 count forwards to a name's new holder
+ *                       bits 0-2 count forwards to a name's new holder,
+ *                       bits 3-5 mark topic, request and reply
  *    6  reserved        must be 0
  *    8  payload_len     bytes of payload after the header
  *   12  recipient_name  registry id of the name it was sent to, 0 = none;
@@ -73,7 +74,19 @@ static_assert(offsetof(struct airsrt_envelope, message_id) == 72, "envelope ABI"
  * so a name that keeps moving cannot bounce an envelope forever. */
 #define AIRSRT_ENV_F_HOPS  0x07u
 #define AIRSRT_ENV_HOPS_MAX 7u
-#define AIRSRT_ENV_F_ALL   AIRSRT_ENV_F_HOPS
+/* Published to a topic: recipient is null and recipient_name is the
+ * topic's registry id; the receiving worker hands a copy to each of its
+ * subscribers (airsrt/topic.h). */
+#define AIRSRT_ENV_F_TOPIC   0x08u
+/* A request (airsrt/request.h): its correlation_id is the caller's, and
+ * a reply to it carries AIRSRT_ENV_F_REPLY. */
+#define AIRSRT_ENV_F_REQUEST 0x10u
+/* The reply to a request: the caller's worker delivers it only while the
+ * request waits for it, and drops (and counts) it after a timeout. */
+#define AIRSRT_ENV_F_REPLY   0x20u
+#define AIRSRT_ENV_F_ALL                                                    \
+    (AIRSRT_ENV_F_HOPS | AIRSRT_ENV_F_TOPIC | AIRSRT_ENV_F_REQUEST |         \
+     AIRSRT_ENV_F_REPLY)
 
 /* Bytes of an envelope with this payload length. */
 static inline size_t airsrt_envelope_size(uint32_t payload_len)

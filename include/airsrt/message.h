@@ -19,7 +19,17 @@
 #include "airsrt/actor.h"
 #include "airsrt/envelope.h"
 
-/* Type ids from here up belong to the runtime. */
+/* Type ids from here up belong to the runtime. Each feature's header
+ * defines its own, in its own range:
+ *
+ *   0xFFFF0000-00FF  this header (stop, rejected, dead letter)
+ *   0xFFFF0100-01FF  control-ring commands, this header
+ *   0xFFFF0200-02FF  airsrt/timer.h and airsrt/request.h
+ *   0xFFFF0300-03FF  airsrt/monitor.h
+ *   0xFFFF0400-04FF  airsrt/topic.h
+ *   0xFFFF0500-05FF  airsrt/pool.h
+ *   0xFFFF0600-06FF  airsrt/supervision.h
+ */
 #define AIRSRT_TYPE_RESERVED    0xFFFF0000u
 /* Stops its recipient; airsrt_stop() sends it. Never reaches handle. */
 #define AIRSRT_MSG_STOP         0xFFFF0001u

@@ -311,7 +311,9 @@ Test(deadletter, reason_names_are_the_documented_texts)
         [AIRSRT_DL_STALE] = "stale", [AIRSRT_DL_EXPIRED] = "expired",
         [AIRSRT_DL_MAILBOX_FULL] = "mailbox_full",
         [AIRSRT_DL_UNBOUND] = "unbound", [AIRSRT_DL_STOPPED] = "stopped",
-        [AIRSRT_DL_UNROUTABLE] = "unroutable" };
+        [AIRSRT_DL_UNROUTABLE] = "unroutable",
+        [AIRSRT_DL_LATE_REPLY] = "late_reply",
+        [AIRSRT_DL_NO_SUBSCRIBER] = "no_subscriber" };
 
     for (unsigned r = 0; r < AIRSRT_DL_REASONS; r++)
         cr_assert_str_eq(airsrt_dead_letter_reason_name(r), want[r]);

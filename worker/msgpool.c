@@ -1,5 +1,5 @@
 /*
- * worker/pool.c - msg nodes by size class, so that the hot path of a send
+ * worker/msgpool.c - msg nodes by size class, so that the hot path of a send
  * (a node taken, a node given back after handle) touches a free list, not
  * malloc. Classes go 128, 192, 256, 384, 512, ... bytes: a node wastes at
  * most a third of itself. Each free list keeps at most POOL_KEEP_BYTES of
