@@ -193,9 +193,17 @@ struct airsrt_worker_self {
  *    8  depth       mailbox depth after its last turn
  *   12  name_id     registry id of its registered name, 0 = none
  *   16  restarts    since it was spawned
- *   20  reserved
+ *   20  pool_id     registry id of the pool it is a member of, 0 =
+ *                   none (airsrt/pool.h)
  *   24  handled     envelopes handled since it was spawned
  *   32  last_ns     CLOCK_MONOTONIC of its last turn, 0 = none yet
+ *
+ * pool_id is written on join and leave and cleared when the actor stops,
+ * before the worker adds 1 to the registry's groups_epoch (release; see
+ * shm/registry.h), so that senders that read the epoch with acquire see
+ * it. A pool's members are the live entries (starting, running or
+ * stopping) that name it, in a worker whose supervisor part shows the
+ * incarnation of its self page.
  *
  * What a crash leaves behind: whatever the entries said. Entries at or
  * above the worker's actors_high (struct airsrt_worker_self) are zero: an
@@ -211,12 +219,13 @@ struct airsrt_actor_stats {
     _Atomic uint32_t depth;
     _Atomic uint32_t name_id;
     _Atomic uint32_t restarts;
-    uint32_t reserved2;
+    _Atomic uint32_t pool_id;
     _Atomic uint64_t handled;
     _Atomic uint64_t last_ns;
 };
 static_assert(sizeof(struct airsrt_actor_stats) == 40, "shm ABI");
 static_assert(offsetof(struct airsrt_actor_stats, handled) == 24, "shm ABI");
+static_assert(offsetof(struct airsrt_actor_stats, pool_id) == 20, "shm ABI");
 
 /* A process's view of a segment. Not shared. */
 struct airsrt_shm {

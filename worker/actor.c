@@ -133,6 +133,7 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
     }
     airsrt__mailbox_drain(w, a, AIRSRT_DL_STOPPED);
     airsrt__names_unbind(w, a);
+    airsrt__pools_stopped(w, a);
     unlink_child(w, a);
     free(a->state);
     free(a->arg);

@@ -122,6 +122,7 @@ static bool take_worker_down(struct airsrt_worker *w, const struct msg *m)
         return false;
     w->worker_downs++;
     airsrt__names_forget_worker(w, d.worker, d.incarnation);
+    airsrt__pools_forget_worker(w, d.worker, d.incarnation);
     /* Monitors (a later issue) fire here for watched actors of d. */
     return true;
 }

@@ -103,6 +103,10 @@ struct actor {
     bool is_queued;                     /* on the run queue */
     bool is_stop_pending;               /* on the stop list */
     bool is_stop_failed;                /* that stop is a failure */
+    /* ---- pool.c ---- */
+    uint32_t pool_id;                   /* registry id of its pool, 0 =
+                                           none; mirrored in its actors
+                                           entry */
 };
 
 /*
@@ -139,6 +143,18 @@ struct name_node {
     char name[AIRSRT_REGISTRY_NAME_MAX + 1];
 };
 RB_HEAD(name_tree, name_node);
+
+/* ---- pool.c ---- */
+
+/* A growable list of pool members (addresses). */
+struct pool_members {
+    struct airsrt_address *v;
+    size_t n, cap;
+};
+
+/* pool name -> registry id and cached members (pool.c). */
+struct pool_node;
+RB_HEAD(pool_tree, pool_node);
 
 /* Worker tuning; NULL opts mean every default. A zero field takes its
  * default, but for spin_ns, where 0 means: sleep at once. */
@@ -207,6 +223,9 @@ struct airsrt_worker {
     struct name_tree name_tree;
     uint64_t dl_name_checked_ns;            /* dead-letter name lookup */
     bool is_in_dead_letter;                 /* forwarding one now */
+
+    /* ---- pool.c ---- */
+    struct pool_tree pool_tree;             /* pools this worker used */
 
     uint64_t now_ns;                        /* start of this poll */
     uint64_t parent_checked_ns;             /* opts.supervisor_pid */
@@ -480,6 +499,38 @@ void airsrt__names_forget_worker(struct airsrt_worker *w, uint32_t worker,
                                  uint32_t incarnation);
 
 void airsrt__names_fini(struct airsrt_worker *w);
+
+/* ---- pool.c: actor pools (airsrt/pool.h) ---- */
+
+/*
+ * Appends to out the members of pool pool_id that one worker's pages
+ * show: entries [1, actors_high) of its actors region (entries, which
+ * holds actors_max + 1 of them) that are live and name pool_id, as
+ * addresses of worker index `worker` and incarnation `incarnation` (the
+ * one its supervisor shows running). Nothing if the self page names
+ * another incarnation. The pages are untrusted: actors_high is clamped
+ * to the region, and only valid addresses come out. 0 or -ENOMEM (out
+ * then holds what was found so far).
+ */
+int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
+                      uint32_t actors_max,
+                      const struct airsrt_worker_self *self, uint32_t worker,
+                      uint32_t incarnation, uint32_t pool_id,
+                      struct pool_members *out);
+
+/* a stops: it leaves its pool, if any (announced). */
+void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a);
+
+/* Announces this incarnation's (empty) memberships: at bind, after the
+ * actors region was cleared. */
+void airsrt__pools_announce(struct airsrt_worker *w);
+
+/* Worker `worker`'s incarnation `incarnation` died: cached members are
+ * looked up again at their next use. */
+void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
+                                 uint32_t incarnation);
+
+void airsrt__pools_fini(struct airsrt_worker *w);
 
 /* ---- deadletter.c ---- */
 
