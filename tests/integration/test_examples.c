@@ -1,7 +1,7 @@
 /*
  * tests/integration/test_examples.c - the example worker binaries do what
  * their header comments say: run by hand with --standalone, and pingpong
- * across two worker processes of one runtime.
+ * and pool across worker processes of one runtime.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -119,4 +119,48 @@ Test(examples, pingpong_crosses_two_workers, .timeout = 30)
      * is a command, not mail). */
     cr_assert_eq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)
                                  ->envelopes_in), 1000);
+}
+
+Test(examples, pool_runs_standalone, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "handler", "handler", "handler",
+                           "dispatcher=members=3:jobs=6", NULL };
+    char out[8192];
+
+    cr_assert_eq(run_example("examples/pool", args, out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "pool: 24 jobs handled by 3 members") != NULL,
+              "%s", out);
+    cr_assert(strstr(out, "pool: round_robin  <0.1:1.1> 2 <0.1:2.1> 2 "
+                          "<0.1:3.1> 2\n") != NULL, "%s", out);
+    cr_assert(strstr(out, "pool: customer-0 always went to") != NULL, "%s",
+              out);
+    cr_assert(strstr(out, "last went") == NULL, "%s", out);
+}
+
+Test(examples, pool_spreads_jobs_over_two_workers, .timeout = 30)
+{
+    pid_t a, b, d;
+    uint64_t in_a, in_b;
+
+    wh_runtime(3, NULL);
+    a = wh_exec_worker(0, wh_build_path("examples/pool"), "handler,handler",
+                       NULL);
+    b = wh_exec_worker(1, wh_build_path("examples/pool"), "handler,handler",
+                       NULL);
+    d = wh_exec_worker(2, wh_build_path("examples/pool"),
+                       "dispatcher=members=4:jobs=8", NULL);
+    /* The dispatcher stops every handler, then itself. */
+    cr_assert_eq(wh_exit_status(d), 0);
+    cr_assert_eq(wh_exit_status(a), 0);
+    cr_assert_eq(wh_exit_status(b), 0);
+    in_a = atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)->envelopes_in);
+    in_b = atomic_load(&airsrt_shm_worker_self(&harness_shm, 1)->envelopes_in);
+    /* Round robin alone gives each worker 8 of its 4 x 8 jobs. */
+    cr_assert_geq(in_a, 8);
+    cr_assert_geq(in_b, 8);
+    cr_assert_eq(in_a + in_b, 32);
+    /* The acknowledgements, and the ticks it waited with. */
+    cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 2)
+                                  ->envelopes_in), 32);
 }
