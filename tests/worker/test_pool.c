@@ -19,7 +19,8 @@
 TestSuite(pool, .fini = harness_fini);
 
 enum { EV_GOT = 1, EV_RC };
-enum { T_WORK = 1, T_LEAVE = 2, T_QUIET = 3 };  /* T_QUIET: not logged */
+enum { T_WORK = 1, T_LEAVE = 2, T_QUIET = 3, T_FAIL = 4 };
+/* T_QUIET: handled, not logged; T_FAIL: handle fails (restart) */
 
 #define NKEYS 10000u
 
@@ -41,6 +42,8 @@ static int member_handle(struct airsrt_ctx *ctx, void *state,
                          const struct airsrt_envelope *env)
 {
     (void)state;
+    if (env->type == T_FAIL)
+        return -EIO;
     if (env->type == T_LEAVE)
         unit_log(EV_RC, airsrt_self(ctx)->slot,
                  (uint64_t)(int64_t)airsrt_pool_leave(ctx));
@@ -341,6 +344,32 @@ Test(pool, leave_and_stop_remove_a_member, .timeout = 30)
     cr_assert_eq(unit_settle(), -1);
     cr_assert_eq(unit_events[unit_nevents - 1].value,
                  (uint64_t)(int64_t)-ENOENT);
+    unit_close();
+}
+
+Test(pool, a_restarted_member_stays_a_member, .timeout = 30)
+{
+    struct airsrt_address a, b, got[2];
+    struct airsrt_ctx cb;
+    uint32_t id;
+
+    unit_open(types, 0, NULL);
+    a = spawn_member("workers");
+    /* b joined after its pre_start: its restart does not join again. */
+    b = spawn_member(NULL);
+    cb = ctx_of(&b);
+    cr_assert_eq(airsrt_pool_join(&cb, "workers"), 0);
+    id = atomic_load(&unit_stats(&a)->pool_id);
+    cr_assert_eq(airsrt_send(unit_ctx(), &a, T_FAIL, NULL, 0), 0);
+    cr_assert_eq(airsrt_send(unit_ctx(), &b, T_FAIL, NULL, 0), 0);
+    cr_assert_eq(unit_settle(), -1);
+    cr_assert_eq(atomic_load(&unit_stats(&a)->restarts), 1);
+    cr_assert_eq(atomic_load(&unit_stats(&b)->restarts), 1);
+    cr_assert_eq(atomic_load(&unit_stats(&a)->pool_id), id);
+    cr_assert_eq(atomic_load(&unit_stats(&b)->pool_id), id);
+    cr_assert_eq(airsrt_pool_members(unit_ctx(), "workers", got, 2), 2);
+    cr_assert(airsrt_address_equal(&got[0], &a));
+    cr_assert(airsrt_address_equal(&got[1], &b));
     unit_close();
 }
 
