@@ -205,7 +205,7 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
     uint32_t high = atomic_load_explicit(&self->actors_high,
                                          memory_order_relaxed);
 
-    if (pool_id == 0 || incarnation == 0 ||
+    if (pool_id == 0 || incarnation == 0 || worker >= AIRSRT_MAX_WORKERS ||
         atomic_load_explicit(&self->incarnation, memory_order_relaxed) !=
             incarnation)
         return 0;
@@ -224,7 +224,7 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
                 pool_id ||
             !is_live_state(atomic_load_explicit(&e->state,
                                                 memory_order_relaxed)) ||
-            worker >= AIRSRT_MAX_WORKERS || airsrt_address_validate(&a) < 0)
+            airsrt_address_validate(&a) < 0)
             continue;
         if (members_push(out, &a) < 0)
             return -ENOMEM;
@@ -299,16 +299,28 @@ static int members_fresh(struct airsrt_worker *w, struct pool_node *p)
     return members_rebuild(w, p);
 }
 
+/* True if p's members include one of that worker, of that incarnation
+ * or an older one. */
+static bool has_member_of(const struct pool_node *p, uint32_t worker,
+                          uint32_t incarnation)
+{
+    for (size_t i = 0; i < p->members.n; i++)
+        if (p->members.v[i].worker == worker &&
+            p->members.v[i].incarnation <= incarnation)
+            return true;
+    return false;
+}
+
+/* Only the lists that hold the dead incarnation's members are scanned
+ * again, at their next use: the others are still right. */
 void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
                                  uint32_t incarnation)
 {
     struct pool_node *p;
 
-    (void)worker;
-    (void)incarnation;
-    /* Rare: every pool is scanned again rather than picked over. */
     RB_FOREACH(p, pool_tree, &w->pool_tree)
-        p->is_valid = false;
+        if (has_member_of(p, worker, incarnation))
+            p->is_valid = false;
 }
 
 /* This worker's node for pool name, its id checked against the registry
