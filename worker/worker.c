@@ -284,6 +284,7 @@ int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
                                      memory_order_relaxed);
     stats_reset(w, prev_high);
     self_init(w);
+    airsrt__topic_bind(w);
     airsrt_doorbell_reset(w->bell);
     w->parent_checked_ns = airsrt_now_ns();
     return 0;
@@ -480,6 +481,7 @@ void airsrt__worker_close(struct airsrt_worker *w)
     airsrt__actor_table_fini(w);
     airsrt__transport_fini(w);
     airsrt__names_fini(w);
+    airsrt__topic_fini(w);
     airsrt__pool_fini(&w->pool);
     free(w);
 }

@@ -9,6 +9,7 @@
 #include "airsrt/actor.h"
 #include "airsrt/message.h"
 #include "airsrt/names.h"
+#include "airsrt/topic.h"
 #include "airsrt/deadletter.h"
 #include "airsrt/error.h"
 #include "airsrt/worker.h"
