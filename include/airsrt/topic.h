@@ -54,7 +54,8 @@
  * of each publish); -EINVAL bad name or no calling actor (the worker's
  * own ctx); -EEXIST the name is an actor's name or a pool; -ENOSPC this
  * worker has subscribers of AIRSRT_TOPICS_PER_WORKER topics already, or
- * the registry is full; -ENOMEM.
+ * the registry is full; -EAGAIN its registry entry is being written, try
+ * again; -ENOMEM.
  */
 int airsrt_subscribe(struct airsrt_ctx *ctx, const char *topic);
 
