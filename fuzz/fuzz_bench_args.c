@@ -4,13 +4,13 @@
  *
  * Feeds: the input split at NUL bytes into up to 16 arguments after
  * "airsrt-bench" (the first one, the workload: "ring", "spawn", "local",
- * "cross" or "ring-of-actors").
+ * "cross", "ring-of-actors" or "fanout").
  *
  * Asserts: parsing always returns; what it accepts names a known workload
  * and options inside their documented bounds (runs 1..1000, counts and
  * samples above 0 and in range, ring bytes a power of two a ring can
  * take, batch 1..4096, workers 1..64, 1 to 8 actor counts each 1..2^24-1
- * and, for ring-of-actors, at least one per worker); every option the
+ * and, for ring-of-actors and fanout, at least one per worker); every option the
  * workload does not take was refused, so its field is still 0; and every
  * refusal is a usage error (exit status 100) or help (0). The tool's
  * parser (tools/bench/args.c, which calls nothing outside libc) is
@@ -68,7 +68,7 @@ static void check_accepted(int id, const struct bench_opts *o)
     FUZZ_CHECK(((takes & BENCH_OPT_WORKERS) != 0) == (o->workers != 0));
     FUZZ_CHECK(((takes & BENCH_OPT_ACTORS) != 0) == (o->nsizes != 0));
     FUZZ_CHECK((takes & BENCH_OPT_PIN) != 0 || !o->do_pin);
-    if (id == BENCH_RING_OF_ACTORS)
+    if (id == BENCH_RING_OF_ACTORS || id == BENCH_FANOUT)
         for (uint32_t i = 0; i < o->nsizes; i++)
             FUZZ_CHECK(o->actors[i] >= o->workers);
 }

@@ -134,6 +134,40 @@ struct airsrt_worker_sup {
 };
 static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
 
+/*
+ * The topics a worker has local subscribers of (airsrt/topic.h), in its
+ * self page, so that a publisher knows which workers to send a copy to.
+ *
+ *  off  field    written by        read by      ordering
+ *    0  seq      the worker alone  publishers   seqlock, see below
+ *    4  ntopics  the worker alone  publishers   relaxed, under seq
+ *    8  ids[]    the worker alone  publishers   relaxed, under seq
+ *
+ * ids[0 .. ntopics) are registry ids of AIRSRT_REGISTRY_TOPIC entries,
+ * in no particular order. Writer: seq made odd (relaxed), a release
+ * fence, ntopics and ids with relaxed stores, seq made even with a
+ * release store; then the registry header's groups_epoch is bumped
+ * (release, shm/registry.h), which is what tells publishers to read the
+ * page again. Reader (worker/topic.c airsrt__topic_page_read): seq with
+ * acquire (pairs with the release store), odd means retry; ntopics,
+ * clamped to AIRSRT_WORKER_TOPICS_MAX, and ids with relaxed loads; an
+ * acquire fence (pairs with the release fence); seq again, changed means
+ * retry; a bounded number of tries. The page is untrusted: a reader never
+ * believes ntopics past the array.
+ *
+ * What a crash leaves behind: a writer killed mid-update leaves seq odd
+ * and readers give up on the page (and send to it anyway, see topic.c);
+ * the worker's next incarnation rewrites the page empty when it binds and
+ * bumps the epoch.
+ */
+#define AIRSRT_WORKER_TOPICS_MAX 64u
+struct airsrt_worker_topics {
+    _Atomic uint32_t seq;
+    _Atomic uint32_t ntopics;
+    _Atomic uint32_t ids[AIRSRT_WORKER_TOPICS_MAX];
+};
+static_assert(sizeof(struct airsrt_worker_topics) == 264, "shm ABI");
+
 /* Worker-written part of a worker slot, one page per worker, writable by
  * that worker alone; each field a relaxed atomic, read as a snapshot. A
  * crashed worker leaves it as it was at the crash: that is how a crash
@@ -175,6 +209,8 @@ struct airsrt_worker_self {
     _Atomic uint32_t ntypes;
     uint32_t reserved;
     char type_names[AIRSRT_WORKER_TYPE_NAMES][AIRSRT_TYPE_NAME_MAX + 1];
+    /* ---- topic.c ---- */
+    struct airsrt_worker_topics topics;
 };
 
 /*

@@ -42,6 +42,7 @@ static const workload_fn workload_runs[BENCH_WORKLOADS] = {
     [BENCH_CROSS] = bench_cross_run,
     [BENCH_RING_OF_ACTORS] = bench_ring_actors_run,
     [BENCH_RESTART] = bench_restart_run,
+    [BENCH_FANOUT] = bench_fanout_run,
 };
 
 static void on_stop_signal(int sig)

@@ -132,6 +132,7 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
         a->type->post_stop(&ctx, a->state);
     }
     airsrt__mailbox_drain(w, a, AIRSRT_DL_STOPPED);
+    airsrt__topic_drop_actor(w, a);
     airsrt__names_unbind(w, a);
     airsrt__pools_stopped(w, a);
     unlink_child(w, a);

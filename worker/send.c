@@ -148,6 +148,11 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
     const struct airsrt_address *to = &m->env.recipient;
     struct actor *a;
 
+    /* Before the name branch: a topic's id travels in recipient_name. */
+    if (m->env.flags & AIRSRT_ENV_F_TOPIC) {
+        airsrt__topic_arrived(w, m);
+        return;
+    }
     if (m->env.recipient_name != 0) {
         route_name(w, m, true);
         return;

@@ -285,6 +285,7 @@ int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
     stats_reset(w, prev_high);
     self_init(w);
     airsrt__pools_announce(w);
+    airsrt__topic_bind(w);
     airsrt_doorbell_reset(w->bell);
     w->parent_checked_ns = airsrt_now_ns();
     return 0;
@@ -482,6 +483,7 @@ void airsrt__worker_close(struct airsrt_worker *w)
     airsrt__transport_fini(w);
     airsrt__names_fini(w);
     airsrt__pools_fini(w);
+    airsrt__topic_fini(w);
     airsrt__pool_fini(&w->pool);
     free(w);
 }

@@ -155,6 +155,12 @@ struct pool_members {
 /* pool name -> registry id and cached members (pool.c). */
 struct pool_node;
 RB_HEAD(pool_tree, pool_node);
+/* ---- topic.c: pub/sub (the node types are private to topic.c) ---- */
+struct topic;
+struct topic_actor;
+RB_HEAD(topic_id_tree, topic);
+RB_HEAD(topic_name_tree, topic);
+RB_HEAD(topic_actor_tree, topic_actor);
 
 /* Worker tuning; NULL opts mean every default. A zero field takes its
  * default, but for spin_ns, where 0 means: sleep at once. */
@@ -235,6 +241,13 @@ struct airsrt_worker {
     int exit_request;                       /* status once shut down */
     int exit_status;                        /* -1 while running */
     struct airsrt_ctx root;                 /* ctx with no actor */
+
+    /* ---- topic.c ---- */
+    struct topic_id_tree topics;            /* every topic known here */
+    struct topic_name_tree topic_names;     /* the same, by name */
+    struct topic_actor_tree topic_actors;   /* subscribers, by slot */
+    uint32_t topics_live;                   /* topics with subscribers
+                                               here: our list's length */
 };
 
 /* ---- worker.c: lifecycle of the worker ---- */
@@ -531,6 +544,32 @@ void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
                                  uint32_t incarnation);
 
 void airsrt__pools_fini(struct airsrt_worker *w);
+/* ---- topic.c: pub/sub (airsrt/topic.h) ---- */
+
+/* At bind, after the self page was rewritten: publishes our (empty) list
+ * of topics and bumps the registry's groups_epoch, so that publishers
+ * stop counting on the subscribers of our previous incarnation. */
+void airsrt__topic_bind(struct airsrt_worker *w);
+
+/* Routes an AIRSRT_ENV_F_TOPIC envelope that arrived from a ring: a copy
+ * to each local subscriber, else a dead letter (no subscriber, or
+ * unroutable if it names no topic or has a recipient). */
+void airsrt__topic_arrived(struct airsrt_worker *w, struct msg *m);
+
+/* Unsubscribes a, which stops, from every topic. */
+void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a);
+
+/*
+ * Reads a worker's topic list (untrusted shared memory) into ids, whose
+ * room is AIRSRT_WORKER_TOPICS_MAX: the number of ids (0 ..
+ * AIRSRT_WORKER_TOPICS_MAX), or -EAGAIN if no whole copy could be read in
+ * a few tries (being written, or its writer died mid-write). Never reads
+ * outside *p, never loops unbounded.
+ */
+int airsrt__topic_page_read(const struct airsrt_worker_topics *p,
+                            uint32_t ids[AIRSRT_WORKER_TOPICS_MAX]);
+
+void airsrt__topic_fini(struct airsrt_worker *w);
 
 /* ---- deadletter.c ---- */
 

@@ -10,6 +10,7 @@
 #include "airsrt/message.h"
 #include "airsrt/names.h"
 #include "airsrt/pool.h"
+#include "airsrt/topic.h"
 #include "airsrt/deadletter.h"
 #include "airsrt/error.h"
 #include "airsrt/worker.h"

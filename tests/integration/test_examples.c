@@ -1,7 +1,8 @@
 /*
  * tests/integration/test_examples.c - the example worker binaries do what
- * their header comments say: run by hand with --standalone, and pingpong
- * and pool across worker processes of one runtime.
+ * their header comments say: run by hand with --standalone, and across
+ * worker processes of one runtime: pingpong over two, pool and pubsub
+ * over three.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -163,4 +164,48 @@ Test(examples, pool_spreads_jobs_over_two_workers, .timeout = 30)
     /* The acknowledgements, and the ticks it waited with. */
     cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 2)
                                   ->envelopes_in), 32);
+}
+
+Test(examples, pubsub_runs_standalone, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "listener=5,listener=5",
+                           "ticker=count=5:workers=1", NULL };
+    char out[1024];
+
+    cr_assert_eq(run_example("examples/pubsub", args, out, sizeof(out)), 0);
+    cr_assert(strstr(out, "pubsub: ticker published 5 prices to 1 workers")
+              != NULL, "%s", out);
+    cr_assert(strstr(out, "pubsub: listener 0.1 got 5 prices: 101.00 ") !=
+              NULL, "%s", out);
+    cr_assert(strstr(out, "pubsub: listener 0.2 got 5 prices: 101.00 ") !=
+              NULL, "%s", out);
+}
+
+Test(examples, pubsub_crosses_three_workers, .timeout = 60)
+{
+    const char *bin = wh_build_path("examples/pubsub");
+    pid_t l0, l1, t;
+
+    wh_runtime(3, NULL);
+    l0 = wh_exec_worker(0, bin, "listener=10,listener=10", NULL);
+    l1 = wh_exec_worker(1, bin, "listener=10", NULL);
+    t = wh_exec_worker(2, bin, "ticker=count=10:workers=2", NULL);
+    cr_assert_eq(wh_exit_status(t), 0);
+    cr_assert_eq(wh_exit_status(l0), 0);
+    cr_assert_eq(wh_exit_status(l1), 0);
+    /* Each listener got all ten prices in order (a listener fails on a
+     * gap), and every copy found its subscribers. */
+    for (uint32_t w = 0; w < 3; w++) {
+        struct airsrt_worker_self *s = airsrt_shm_worker_self(&harness_shm,
+                                                              w);
+
+        cr_assert_eq(atomic_load(&s->actor_failures), 0, "worker %u", w);
+        for (unsigned r = 0; r < AIRSRT_DEAD_LETTER_REASONS; r++)
+            cr_assert_eq(atomic_load(&s->dead_letters[r]), 0,
+                         "worker %u, reason %u", w, r);
+    }
+    cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)
+                                  ->envelopes_in), 20);
+    cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 1)
+                                  ->envelopes_in), 10);
 }

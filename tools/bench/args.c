@@ -31,6 +31,10 @@
 #define DEFAULT_WORKERS    2u
 #define DEFAULT_KILLS      1000u
 #define QUICK_KILLS        100u
+#define DEFAULT_PUBLISHES  20000u   /* fanout: x 1000 copies each */
+#define QUICK_PUBLISHES    2000u
+#define DEFAULT_FAN_SAMPLES 10000u
+#define QUICK_FAN_SAMPLES  1000u
 
 #define RING_OPTS   (BENCH_OPT_COUNT | BENCH_OPT_SAMPLES | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
@@ -41,6 +45,8 @@
 #define RACT_OPTS   (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
 #define RESTART_OPTS BENCH_OPT_COUNT
+#define FANOUT_OPTS (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
+                     BENCH_OPT_SAMPLES | BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
 
 const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING] = { "ring", "shared-memory data rings between two "
@@ -57,6 +63,9 @@ const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RESTART] = { "restart", "a worker killed with SIGKILL under "
                         "airsrt-run: time until its next incarnation "
                         "answers", RESTART_OPTS },
+    [BENCH_FANOUT] = { "fanout", "one topic, N subscribers in W workers: "
+                       "publish to last subscriber, copies per second",
+                       FANOUT_OPTS },
 };
 
 /* Defaults of --actors, by workload and --quick. */
@@ -64,6 +73,7 @@ static const uint64_t spawn_sizes[] = { 1000000 };
 static const uint64_t spawn_quick_sizes[] = { 100000 };
 static const uint64_t ring_sizes[] = { 1000, 100000, 1000000 };
 static const uint64_t ring_quick_sizes[] = { 1000, 100000 };
+static const uint64_t fanout_sizes[] = { 1000 };
 
 static void usage(FILE *f)
 {
@@ -81,6 +91,8 @@ static void usage(FILE *f)
             "  ring-of-actors  a token passed around N actors in W workers\n"
             "  restart         SIGKILL a worker under airsrt-run: time until "
             "it answers again\n"
+            "  fanout          one topic, N subscribers in W workers: "
+            "latency and rate\n"
             "options (each workload takes those its man page lists):\n"
             "  --quick         fewer runs and messages (seconds)\n"
             "  --runs N        runs per figure, reported as median, min, max "
@@ -91,23 +103,28 @@ static void usage(FILE *f)
             "                  hops per run, rounded up to whole laps, "
             "default %u;\n"
             "                  restart: kills per variant, at most %u, "
-            "default %u)\n"
-            "  --samples N     round trips per latency run (default %u)\n"
+            "default %u;\n"
+            "                  fanout: publishes, default %u)\n"
+            "  --samples N     round trips per latency run (default %u; "
+            "fanout: publishes,\n"
+            "                  default %u)\n"
             "  --ring-bytes N  bytes per data ring, a power of two "
             "(default %u for ring,\n"
             "                  the runtime's %u for the others)\n"
             "  --batch N       envelopes a producer sends per turn "
             "(default %u)\n"
             "  --actors N,...  actors: spawn (default 1M), ring-of-actors "
-            "(default 1k,100k,1M)\n"
-            "  --workers N     workers of ring-of-actors (default %u)\n"
+            "(default 1k,100k,1M),\n"
+            "                  fanout: subscribers (default 1k)\n"
+            "  --workers N     workers of ring-of-actors, fanout (default %u)\n"
             "  --no-pin        do not pin the processes to CPUs\n"
             "  --json          print one JSON object instead of a table\n"
             "  -h, --help      print this and exit\n"
             "N takes a suffix k, M, G (10^3, 10^6, 10^9) or Ki, Mi, Gi "
             "(2^10, 2^20, 2^30).\n",
             DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, BENCH_MAX_KILLS,
-            DEFAULT_KILLS, DEFAULT_SAMPLES,
+            DEFAULT_KILLS, DEFAULT_PUBLISHES, DEFAULT_SAMPLES,
+            DEFAULT_FAN_SAMPLES,
             DEFAULT_RING_BYTES, AIRSRT_RING_BYTES_DEFAULT, DEFAULT_BATCH,
             DEFAULT_WORKERS);
 }
@@ -277,6 +294,9 @@ static void default_sizes(int id, struct bench_opts *o)
         v = o->is_quick ? spawn_quick_sizes : spawn_sizes;
         n = o->is_quick ? sizeof(spawn_quick_sizes) / sizeof(*v)
                         : sizeof(spawn_sizes) / sizeof(*v);
+    } else if (id == BENCH_FANOUT) {
+        v = fanout_sizes;
+        n = sizeof(fanout_sizes) / sizeof(*v);
     } else {
         v = o->is_quick ? ring_quick_sizes : ring_sizes;
         n = o->is_quick ? sizeof(ring_quick_sizes) / sizeof(*v)
@@ -301,9 +321,13 @@ static void apply_defaults(int id, struct bench_opts *o)
             o->count = o->is_quick ? QUICK_HOPS : DEFAULT_HOPS;
         else if (id == BENCH_RESTART)
             o->count = o->is_quick ? QUICK_KILLS : DEFAULT_KILLS;
+        else if (id == BENCH_FANOUT)
+            o->count = o->is_quick ? QUICK_PUBLISHES : DEFAULT_PUBLISHES;
         else
             o->count = o->is_quick ? QUICK_COUNT : DEFAULT_COUNT;
     }
+    if ((takes & BENCH_OPT_SAMPLES) && o->samples == 0 && id == BENCH_FANOUT)
+        o->samples = o->is_quick ? QUICK_FAN_SAMPLES : DEFAULT_FAN_SAMPLES;
     if ((takes & BENCH_OPT_SAMPLES) && o->samples == 0)
         o->samples = o->is_quick ? QUICK_SAMPLES : DEFAULT_SAMPLES;
     if ((takes & BENCH_OPT_RING_BYTES) && o->ring_bytes == 0)
@@ -325,12 +349,13 @@ static int check_combination(int id, const struct bench_opts *o)
     if (id == BENCH_RESTART && o->count > BENCH_MAX_KILLS)
         return usage_error("restart: --count %" PRIu64 " is more kills "
                            "than %u", o->count, BENCH_MAX_KILLS);
-    if (id != BENCH_RING_OF_ACTORS)
+    if (id != BENCH_RING_OF_ACTORS && id != BENCH_FANOUT)
         return 0;
     for (uint32_t i = 0; i < o->nsizes; i++)
         if (o->actors[i] < o->workers)
-            return usage_error("ring-of-actors: %" PRIu64 " actors cannot "
-                               "fill %u workers", o->actors[i], o->workers);
+            return usage_error("%s: %" PRIu64 " actors cannot fill %u "
+                               "workers", bench_workloads[id].name,
+                               o->actors[i], o->workers);
     return 0;
 }
 
