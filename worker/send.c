@@ -122,7 +122,8 @@ static bool take_worker_down(struct airsrt_worker *w, const struct msg *m)
         return false;
     w->worker_downs++;
     airsrt__names_forget_worker(w, d.worker, d.incarnation);
-    /* Monitors (a later issue) fire here for watched actors of d. */
+    airsrt__monitor_worker_down(w, d.worker, d.incarnation,
+                                d.signal > 0 ? -d.signal : d.status);
     return true;
 }
 
@@ -147,6 +148,10 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
     const struct airsrt_address *to = &m->env.recipient;
     struct actor *a;
 
+    if (airsrt__monitor_is_type(m->env.type)) {
+        airsrt__monitor_arrived(w, m);  /* never to handle as such */
+        return;
+    }
     if (m->env.recipient_name != 0) {
         route_name(w, m, true);
         return;
