@@ -133,7 +133,8 @@ static int send_remote(struct airsrt_worker *w, uint32_t type,
     e->recipient = *to;
     e->correlation_id = ref;
     e->message_id = airsrt_msgid_next(&w->ids);
-    memcpy(e->payload, payload, len);
+    if (len != 0)
+        memcpy(e->payload, payload, len);
     airsrt__transport_commit(w, to->worker, e, rc);
     airsrt__stat_add(&w->self->envelopes_out, 1);
     return 0;
