@@ -120,3 +120,16 @@ Test(examples, pingpong_crosses_two_workers, .timeout = 30)
     cr_assert_eq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)
                                  ->envelopes_in), 1000);
 }
+
+Test(examples, monitor_gets_one_down_per_monitor, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "overseer", NULL };
+    char out[1024];
+
+    cr_assert_eq(run_example("examples/monitor", args, out, sizeof(out)), 0);
+    cr_assert(strstr(out, "down: normal (err 0)") != NULL, "%s", out);
+    cr_assert(strstr(out, "down: failed (err -5)") != NULL, "%s", out);
+    cr_assert(strstr(out, "down: no_actor (err 0)") != NULL, "%s", out);
+    cr_assert(strstr(out, "monitor: 3 DOWNs, one per monitor") != NULL,
+              "%s", out);
+}
