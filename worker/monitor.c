@@ -263,12 +263,16 @@ static int known_fate(struct airsrt_worker *w, const struct mon_ref *r,
 {
     const struct airsrt_address *t = &r->target;
     struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(w->shm, t->worker);
+    const struct mon_dead *dead = w->mon_dead ? &w->mon_dead[t->worker]
+                                              : NULL;
 
-    if (w->mon_dead != NULL && t->incarnation <= w->mon_dead[t->worker].incarnation) {
-        *err = w->mon_dead[t->worker].err;
+    if (dead != NULL && t->incarnation <= dead->incarnation) {
+        *err = dead->err;
         return AIRSRT_DOWN_WORKER_DIED;
     }
     *err = 0;
+    /* Relaxed: a stale incarnation only means we ask, and its worker
+     * answers the same. */
     if (sup != NULL &&
         t->incarnation < atomic_load_explicit(&sup->incarnation,
                                               memory_order_relaxed))
@@ -281,7 +285,7 @@ static int watch_target(struct airsrt_worker *w, struct mon_ref *r)
 {
     struct actor *t;
     int32_t err;
-    int rc, fate;
+    int fate;
 
     if (r->target.worker != w->index) {
         fate = known_fate(w, r, &err);
@@ -297,8 +301,7 @@ static int watch_target(struct airsrt_worker *w, struct mon_ref *r)
         down_now(w, r, AIRSRT_DOWN_NO_ACTOR, 0);
         return 0;
     }
-    rc = watch_add(w, t, r->ref, &r->watcher);
-    return rc;
+    return watch_add(w, t, r->ref, &r->watcher);
 }
 
 static int check_target(const struct airsrt_worker *w,
@@ -336,10 +339,12 @@ int airsrt_monitor(struct airsrt_ctx *ctx, const struct airsrt_address *target,
     RB_INSERT(mon_tree, &w->mon_refs, r);
     LIST_INSERT_HEAD(&am->refs, r, by_watcher);
     *ref = r->ref;
+    /* May fire (and free r) at once: a DOWN queued, not handled yet. */
     rc = watch_target(w, r);
     if (rc < 0) {
         ref_remove(w, r);
         free(r);
+        *ref = 0;
     }
     return rc;
 }

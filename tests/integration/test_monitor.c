@@ -336,6 +336,34 @@ Test(monitor_remote, watcher_that_stops_makes_target_worker_forget_it,
     stop_two(pids);
 }
 
+Test(monitor_remote, worker_down_of_watcher_worker_purges_its_watchers,
+     .timeout = 60)
+{
+    struct airsrt_worker_down dn = { .worker = 0, .incarnation = 1,
+                                     .status = -1, .signal = SIGKILL };
+    struct airsrt_address t;
+    pid_t pids[2];
+
+    start_two(pids);
+    t = R[TARGET].self;
+    cr_assert_eq(command(0, WATCHER, OP_WATCH, &t), 0);
+    cr_assert_eq(command(0, WATCHER, OP_PING, &t), 0);
+    INTEG_AWAIT(atomic_load(&R[TARGET].pings) == 1);
+    /* Worker 1 hears that worker 0 died (it did not: the watcher lives
+     * on to show that no DOWN is sent after the purge). */
+    integ_ctl_send(1, NULL, AIRSRT_CTL_WORKER_DOWN, &dn, sizeof(dn));
+    INTEG_AWAIT(atomic_load(&integ_self(1)->state) == AIRSRT_WORKER_RUNNING);
+    /* The pinger's command comes after the announcement on the same
+     * control ring; its stop of t after that. */
+    cr_assert_eq(command(1, PINGER, OP_STOP, &t), 0);
+    INTEG_AWAIT(atomic_load(&R[TARGET].post_stops) == 1);
+    sync_from_target_worker(WATCHER);
+    cr_assert_eq(atomic_load(&R[WATCHER].ndowns), 0);
+    cr_assert_eq(atomic_load(&R[WATCHER].dropped), 0);
+    cr_assert_eq(integ_dead_letters_all(0), 0);
+    stop_two(pids);
+}
+
 /* ---- a real system ---- */
 
 /* Lines of the watcher's file that contain what (NULL: all). */
