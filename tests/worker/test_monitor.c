@@ -1,9 +1,10 @@
 /*
  * tests/worker/test_monitor.c - monitors in one in-process worker: the
- * DOWN a watcher gets when the actor it watches stops, fails, or does not
- * exist, and the DOWNs it must not get (after demonitor, after a restart,
- * after it stopped itself), each monitor's DOWN exactly once; the errors
- * of the API; a WORKER_DOWN announcement for a worker that never answered.
+ * DOWN a watcher gets when the actor it watches stops (also with its
+ * parent), fails (also by escalation), or does not exist, and the DOWNs
+ * it must not get (after demonitor, after a restart, after it stopped
+ * itself), each monitor's DOWN exactly once; the errors of the API; a
+ * WORKER_DOWN announcement for a worker that never answered.
  *
  * The watcher is told what to do by envelopes from the test (the worker's
  * root context): watch an address, forget a ref. What it sees goes to the
@@ -109,8 +110,34 @@ static const struct airsrt_actor_type target = {
     .name = "target", .handle = target_handle,
     .on_error = target_on_error };
 
+/* A parent of one target; keeps going whatever its child does. */
+static struct airsrt_address boss_child;
+
+static int boss_start(struct airsrt_ctx *ctx, void *state, const void *arg,
+                      size_t len)
+{
+    (void)state;
+    (void)arg;
+    (void)len;
+    return airsrt_spawn(ctx, &target, NULL, &boss_child);
+}
+
+static enum airsrt_directive boss_on_error(struct airsrt_ctx *ctx,
+                                           void *state,
+                                           const struct airsrt_failure *f)
+{
+    (void)ctx;
+    (void)state;
+    (void)f;
+    return AIRSRT_RESUME;
+}
+
+static const struct airsrt_actor_type boss = {
+    .name = "boss", .pre_start = boss_start, .handle = target_handle,
+    .on_error = boss_on_error };
+
 static const struct airsrt_actor_type *const types[] = {
-    &watcher, &target, NULL };
+    &watcher, &target, &boss, NULL };
 
 static void send(const struct airsrt_address *to, uint32_t type,
                  const void *payload, uint32_t len)
@@ -188,6 +215,40 @@ Test(monitor, down_failed_with_error_when_handle_fails_and_stop_directive)
     cr_assert_eq(unit_state(&t), AIRSRT_ACTOR_FAILED);
     cr_assert_eq(S.ndowns, 1);
     expect_down(0, &t, ref, AIRSRT_DOWN_FAILED, -EIO);
+    unit_close();
+}
+
+Test(monitor, down_failed_when_target_escalates_and_its_parent_resumes)
+{
+    struct airsrt_address w, b;
+    uint64_t ref;
+
+    target_directive = AIRSRT_ESCALATE;
+    unit_open(types, 0, NULL);
+    w = unit_spawn(unit_ctx(), &watcher, NULL);
+    b = unit_spawn(unit_ctx(), &boss, NULL);
+    ref = watch(&w, &boss_child);
+    send(&boss_child, T_FAIL, NULL, 0);
+    cr_assert_eq(unit_settle(), -1);
+    cr_assert_eq(unit_state(&b), AIRSRT_ACTOR_RUNNING);
+    cr_assert_eq(S.ndowns, 1);
+    expect_down(0, &boss_child, ref, AIRSRT_DOWN_FAILED, -EIO);
+    unit_close();
+}
+
+Test(monitor, down_normal_when_target_stops_with_its_parent)
+{
+    struct airsrt_address w, b;
+    uint64_t ref;
+
+    unit_open(types, 0, NULL);
+    w = unit_spawn(unit_ctx(), &watcher, NULL);
+    b = unit_spawn(unit_ctx(), &boss, NULL);
+    ref = watch(&w, &boss_child);
+    cr_assert_eq(airsrt_stop(unit_ctx(), &b), 0);
+    cr_assert_eq(unit_settle(), -1);
+    cr_assert_eq(S.ndowns, 1);
+    expect_down(0, &boss_child, ref, AIRSRT_DOWN_NORMAL, 0);
     unit_close();
 }
 
