@@ -160,8 +160,10 @@ static void deliver_down(struct airsrt_worker *w, struct mon_ref *r,
     }
     ref_remove(w, r);
     free(r);
-    if (m == NULL)
+    if (m == NULL) {
+        w->mon_dropped++;   /* out of memory: the DOWN is lost */
         return;
+    }
     /* A watcher drops its refs as it ends, so a is live; the system lane
      * is never refused. */
     if (a == NULL || airsrt__mailbox_put(w, a, m) < 0)
@@ -460,8 +462,8 @@ static void take_monitor(struct airsrt_worker *w, struct msg *m)
                              .reason = AIRSRT_DOWN_NO_ACTOR };
     int rc = t != NULL ? watch_add(w, t, x.ref, &x.watcher) : -ESRCH;
 
-    if (rc == -ENOSPC)
-        d.err = -ENOSPC;
+    if (rc == -ENOSPC || rc == -ENOMEM)
+        d.err = rc;     /* it exists, but cannot be watched */
     if (rc < 0)
         fire(w, &x, &d);
     airsrt__msg_free(&w->pool, m);

@@ -14,8 +14,10 @@
  *   AIRSRT_DOWN_WORKER_DIED  its worker's incarnation died (the supervisor
  *                            announced it: AIRSRT_CTL_WORKER_DOWN)
  *
- * A restart (AIRSRT_RESTART) does not end an actor: no DOWN. Monitors are
- * one-way and not links: the watcher is told, nothing else happens to it.
+ * A restart (AIRSRT_RESTART) does not end an actor: no DOWN, and the
+ * monitors it set stay too (its state is new, so it may get the DOWN of a
+ * ref it no longer remembers). Monitors are one-way and not links: the
+ * watcher is told, nothing else happens to it.
  *
  * Exactly once: the watcher's worker keeps the monitors its actors set,
  * and hands a DOWN to the watcher only while its monitor is still there,
@@ -62,9 +64,9 @@ enum airsrt_down_reason {
  *   FAILED       the negative error of the failure on_error last saw
  *                for it (handle's return, or the child's for
  *                AIRSRT_FAILED_IN_CHILD)
- *   NO_ACTOR     0; -ENOSPC when the target exists but had
- *                AIRSRT_MONITOR_WATCHERS_MAX watchers already, so it
- *                could not be watched
+ *   NO_ACTOR     0; or, from a target in another worker that exists
+ *                but could not be watched: -ENOSPC (it had
+ *                AIRSRT_MONITOR_WATCHERS_MAX watchers already), -ENOMEM
  *   WORKER_DIED  -signal when a signal ended the worker, else its exit
  *                status (>= 0)
  * Crosses processes as bytes: fixed size, no pointers.
