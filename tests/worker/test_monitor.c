@@ -45,12 +45,15 @@ static void record_down(const struct airsrt_envelope *env)
     const struct airsrt_down *d = airsrt_down_get(env);
 
     cr_assert_not_null(d, "a DOWN of %u bytes", env->payload_len);
-    cr_assert_lt(S.ndowns, MAX_DOWNS);
     if (S.is_in_monitor)
         S.was_reentered = true;
-    S.downs[S.ndowns] = *d;
-    S.hdr[S.ndowns++] = *env;
-    unit_log(EV_DOWN, d->reason, env->correlation_id);
+    /* Counts them all; keeps the first few. */
+    if (S.ndowns < MAX_DOWNS) {
+        S.downs[S.ndowns] = *d;
+        S.hdr[S.ndowns] = *env;
+        unit_log(EV_DOWN, d->reason, env->correlation_id);
+    }
+    S.ndowns++;
 }
 
 static int watcher_handle(struct airsrt_ctx *ctx, void *state,
@@ -394,6 +397,26 @@ Test(monitor, api_refuses_bad_calls)
     far.worker = 5;
     cr_assert_eq(airsrt_monitor(&ctx, &far, &ref), -EINVAL);
     cr_assert_eq(airsrt_demonitor(&ctx, 12345), -ENOENT);
+    cr_assert(RB_EMPTY(&unit_w->mon_refs));
+    unit_close();
+}
+
+Test(monitor, monitor_returns_enospc_past_the_watchers_bound)
+{
+    struct airsrt_address w, t;
+    struct airsrt_ctx ctx;
+    uint64_t ref;
+
+    start_pair(&w, &t);
+    ctx = airsrt__actor_ctx(unit_w, airsrt__actor_find(unit_w, &w));
+    for (uint32_t i = 0; i < AIRSRT_MONITOR_WATCHERS_MAX; i++)
+        cr_assert_eq(airsrt_monitor(&ctx, &t, &ref), 0, "monitor %u", i);
+    cr_assert_eq(airsrt_monitor(&ctx, &t, &ref), -ENOSPC);
+    cr_assert_eq(ref, 0);
+    /* The refused one left nothing behind; the others still fire. */
+    cr_assert_eq(airsrt_stop(unit_ctx(), &t), 0);
+    cr_assert_eq(unit_settle(), -1);
+    cr_assert_eq(S.ndowns, AIRSRT_MONITOR_WATCHERS_MAX);
     cr_assert(RB_EMPTY(&unit_w->mon_refs));
     unit_close();
 }
