@@ -286,6 +286,11 @@ static void drain_back(void)
         for (ssize_t i = 0; i < n; i++) {
             const struct airsrt_envelope *e = v[i].env;
 
+            if (airsrt__monitor_is_type(e->type)) {
+                /* A DOWN for a MONITOR "worker 0" sent. */
+                FUZZ_CHECK(e->type == AIRSRT_MSG_DOWN);
+                continue;
+            }
             if (e->recipient_name != 0) {
                 /* Only "remote" is held by worker 0. */
                 FUZZ_CHECK(e->recipient_name == H.id_remote);
@@ -440,8 +445,11 @@ static void classify(int ring, const struct airsrt_ring_rec *rec,
         R.dirty[ring]++;
         return;
     }
+    /* Monitor envelopes (fuzz_monitor_inbound covers them) are taken
+     * by the runtime, like commands. */
     is_command = e->type == AIRSRT_MSG_STOP ||
-                 (ring == CTL && e->type == AIRSRT_CTL_SHUTDOWN);
+                 (ring == CTL && e->type == AIRSRT_CTL_SHUTDOWN) ||
+                 airsrt__monitor_is_type(e->type);
     R.rec[ring][R.written[ring]].end = H.ring[ring].tail;
     R.rec[ring][R.written[ring]].is_command = is_command;
     R.written[ring]++;

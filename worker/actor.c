@@ -131,6 +131,7 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
 
         a->type->post_stop(&ctx, a->state);
     }
+    airsrt__monitor_actor_ended(w, a, failed);
     airsrt__mailbox_drain(w, a, AIRSRT_DL_STOPPED);
     airsrt__topic_drop_actor(w, a);
     airsrt__names_unbind(w, a);
@@ -466,6 +467,7 @@ static void apply(struct airsrt_worker *w, struct actor *a,
 {
     if (a->is_stop_pending && d != AIRSRT_ESCALATE)
         d = AIRSRT_STOP;    /* it asked to stop: do not bring it back */
+    airsrt__monitor_note_error(a, err);
     switch (d) {
     case AIRSRT_RESUME:
         break;

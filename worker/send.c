@@ -123,7 +123,8 @@ static bool take_worker_down(struct airsrt_worker *w, const struct msg *m)
     w->worker_downs++;
     airsrt__names_forget_worker(w, d.worker, d.incarnation);
     airsrt__pools_forget_worker(w, d.worker, d.incarnation);
-    /* Monitors (a later issue) fire here for watched actors of d. */
+    airsrt__monitor_worker_down(w, d.worker, d.incarnation,
+                                d.signal > 0 ? -d.signal : d.status);
     return true;
 }
 
@@ -151,6 +152,10 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
     /* Before the name branch: a topic's id travels in recipient_name. */
     if (m->env.flags & AIRSRT_ENV_F_TOPIC) {
         airsrt__topic_arrived(w, m);
+        return;
+    }
+    if (airsrt__monitor_is_type(m->env.type)) {
+        airsrt__monitor_arrived(w, m);  /* never to handle as such */
         return;
     }
     if (m->env.recipient_name != 0) {

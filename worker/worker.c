@@ -479,6 +479,7 @@ void airsrt__worker_close(struct airsrt_worker *w)
 {
     if (w == NULL)
         return;
+    airsrt__monitor_fini(w);
     airsrt__actor_table_fini(w);
     airsrt__transport_fini(w);
     airsrt__names_fini(w);

@@ -107,6 +107,9 @@ struct actor {
     uint32_t pool_id;                   /* registry id of its pool, 0 =
                                            none; mirrored in its actors
                                            entry */
+    /* ---- monitor.c ---- */
+    struct actor_monitors *monitors;    /* NULL: watches and is watched
+                                           by nobody */
 };
 
 /*
@@ -125,6 +128,10 @@ struct peer {
     bool is_in_attached;    /* in: positions taken (at first read) */
     bool is_out_attached;   /* out: positions taken (at first send) */
 };
+
+/* ---- monitor.c: monitors our actors set, by ref ---- */
+struct mon_ref;
+RB_HEAD(mon_tree, mon_ref);
 
 /* What this worker knows of a registry id (names.c). */
 struct name_cache {
@@ -237,6 +244,15 @@ struct airsrt_worker {
     uint64_t parent_checked_ns;             /* opts.supervisor_pid */
     uint64_t worker_downs;                  /* AIRSRT_CTL_WORKER_DOWN
                                                taken */
+    /* ---- monitor.c ---- */
+    struct mon_tree mon_refs;               /* monitors set here, by ref */
+    struct mon_dead *mon_dead;              /* by worker index: its last
+                                               incarnation announced dead;
+                                               NULL until the first */
+    uint64_t mon_dropped;                   /* DOWN for a monitor no longer
+                                               here, DEMONITOR for none */
+    uint32_t mon_remote_watchers;           /* watched-side entries whose
+                                               watcher is elsewhere */
     bool is_shutting_down;
     int exit_request;                       /* status once shut down */
     int exit_status;                        /* -1 while running */
@@ -544,6 +560,7 @@ void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
                                  uint32_t incarnation);
 
 void airsrt__pools_fini(struct airsrt_worker *w);
+
 /* ---- topic.c: pub/sub (airsrt/topic.h) ---- */
 
 /* At bind, after the self page was rewritten: publishes our (empty) list
@@ -570,6 +587,35 @@ int airsrt__topic_page_read(const struct airsrt_worker_topics *p,
                             uint32_t ids[AIRSRT_WORKER_TOPICS_MAX]);
 
 void airsrt__topic_fini(struct airsrt_worker *w);
+
+/* ---- monitor.c ---- */
+
+/* True for the type ids of airsrt/monitor.h. */
+static inline bool airsrt__monitor_is_type(uint32_t type)
+{
+    return type >= AIRSRT_MSG_MONITOR_FIRST && type <= AIRSRT_MSG_MONITOR_LAST;
+}
+
+/* Takes m, of a monitor type, that arrived from a ring: MONITOR and
+ * DEMONITOR for our actors, DOWN for our watchers (delivered only while
+ * its monitor is here). Anything malformed is a dead letter. */
+void airsrt__monitor_arrived(struct airsrt_worker *w, struct msg *m);
+
+/* a's last failure was err (kept for a DOWN FAILED if it ends). */
+void airsrt__monitor_note_error(struct actor *a, int err);
+
+/* a ends (failed or not): its watchers get DOWN, its monitors go. */
+void airsrt__monitor_actor_ended(struct airsrt_worker *w, struct actor *a,
+                                 bool failed);
+
+/* The supervisor announced worker's incarnation dead, ended as err (as
+ * struct airsrt_down's WORKER_DIED). */
+void airsrt__monitor_worker_down(struct airsrt_worker *w, uint32_t worker,
+                                 uint32_t incarnation, int32_t err);
+
+/* Frees every monitor without telling anyone (the worker is closed);
+ * before airsrt__actor_table_fini. */
+void airsrt__monitor_fini(struct airsrt_worker *w);
 
 /* ---- deadletter.c ---- */
 

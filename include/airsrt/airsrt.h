@@ -8,6 +8,7 @@
 #include "airsrt/envelope.h"
 #include "airsrt/actor.h"
 #include "airsrt/message.h"
+#include "airsrt/monitor.h"
 #include "airsrt/names.h"
 #include "airsrt/pool.h"
 #include "airsrt/topic.h"

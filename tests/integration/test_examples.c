@@ -209,3 +209,16 @@ Test(examples, pubsub_crosses_three_workers, .timeout = 60)
     cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 1)
                                   ->envelopes_in), 10);
 }
+
+Test(examples, monitor_gets_one_down_per_monitor, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "overseer", NULL };
+    char out[1024];
+
+    cr_assert_eq(run_example("examples/monitor", args, out, sizeof(out)), 0);
+    cr_assert(strstr(out, "down: normal (err 0)") != NULL, "%s", out);
+    cr_assert(strstr(out, "down: failed (err -5)") != NULL, "%s", out);
+    cr_assert(strstr(out, "down: no_actor (err 0)") != NULL, "%s", out);
+    cr_assert(strstr(out, "monitor: 3 DOWNs, one per monitor") != NULL,
+              "%s", out);
+}
