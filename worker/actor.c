@@ -133,6 +133,7 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
     }
     airsrt__mailbox_drain(w, a, AIRSRT_DL_STOPPED);
     airsrt__names_unbind(w, a);
+    airsrt__supervision_child_ended(w, a, failed);
     unlink_child(w, a);
     free(a->state);
     free(a->arg);
@@ -236,6 +237,13 @@ void airsrt__actor_process_stops(struct airsrt_worker *w)
                 finish_tree(w, a, a->is_stop_failed, true);
         }
     }
+    if (w->nsup_pending != 0)
+        airsrt__supervision_run_pending(w);
+}
+
+void airsrt__actor_stop_now(struct airsrt_worker *w, struct actor *a)
+{
+    finish_tree(w, a, false, true);
 }
 
 void airsrt__actor_stop_all(struct airsrt_worker *w)
@@ -421,6 +429,8 @@ static enum airsrt_directive ask_on_error(struct airsrt_worker *w,
     struct airsrt_ctx ctx = airsrt__actor_ctx(w, a);
     enum airsrt_directive d;
 
+    if (airsrt__supervision_is_supervised(w, a))
+        return AIRSRT_STOP;     /* its supervisor decides what comes next */
     if (a->type->on_error == NULL)
         return AIRSRT_RESTART;
     ctx.env = f->env;
@@ -544,6 +554,7 @@ void airsrt__actor_table_fini(struct airsrt_worker *w)
         }
         free(chunk);
     }
+    airsrt__supervision_fini(w);
     free(w->chunks);
     free(w->stops);
     w->chunks = NULL;
