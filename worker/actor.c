@@ -539,6 +539,7 @@ void airsrt__actor_publish(struct airsrt_worker *w, struct actor *a)
  * is being closed (after airsrt__worker_run, nothing is left). */
 void airsrt__actor_table_fini(struct airsrt_worker *w)
 {
+    airsrt__supervision_fini(w);
     for (uint32_t c = 0; c < w->nchunks; c++) {
         struct actor *chunk = w->chunks[c];
 
@@ -554,7 +555,6 @@ void airsrt__actor_table_fini(struct airsrt_worker *w)
         }
         free(chunk);
     }
-    airsrt__supervision_fini(w);
     free(w->chunks);
     free(w->stops);
     w->chunks = NULL;
