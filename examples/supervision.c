@@ -179,7 +179,7 @@ static int app_start(struct airsrt_ctx *ctx, void *state, const void *arg,
                                              .name = "sv.driver" };
     struct airsrt_child_spec inner_children[] = {
         { .id = "driver", .type = &driver, .opts = &driver_opts,
-          .restart = AIRSRT_TRANSIENT },
+          .restart = AIRSRT_RESTART_TRANSIENT },
     };
     struct airsrt_supervisor_spec inner = {
         .strategy = AIRSRT_ONE_FOR_ONE, .max_restarts = 3,
@@ -187,9 +187,9 @@ static int app_start(struct airsrt_ctx *ctx, void *state, const void *arg,
         .nchildren = 1 };
     struct airsrt_child_spec top_children[] = {
         { .id = "flaky", .type = &flaky, .opts = &flaky_opts,
-          .restart = AIRSRT_PERMANENT },
+          .restart = AIRSRT_RESTART_PERMANENT },
         { .id = "inner", .supervisor = &inner,
-          .restart = AIRSRT_PERMANENT },
+          .restart = AIRSRT_RESTART_PERMANENT },
     };
     struct airsrt_supervisor_spec top = {
         .strategy = AIRSRT_ONE_FOR_ONE, .max_restarts = s.max,

@@ -114,7 +114,8 @@ static int child_check(const struct airsrt_supervisor_spec *s, size_t i,
     const struct airsrt_child_spec *c = &s->children[i];
     size_t len = c->id != NULL ? strnlen(c->id, AIRSRT_CHILD_ID_MAX + 1) : 0;
 
-    if (len == 0 || len > AIRSRT_CHILD_ID_MAX || c->restart > AIRSRT_TEMPORARY ||
+    if (len == 0 || len > AIRSRT_CHILD_ID_MAX ||
+        c->restart > AIRSRT_RESTART_TEMPORARY ||
         (c->type == NULL) == (c->supervisor == NULL))
         return -EINVAL;
     if (c->opts != NULL && c->opts->arg == NULL && c->opts->arg_len != 0)
@@ -247,8 +248,8 @@ static bool kid_is_done(const struct sup *s, uint32_t k)
 {
     uint32_t r = s->spec->children[k].restart;
 
-    return r == AIRSRT_TEMPORARY ||
-           (r == AIRSRT_TRANSIENT && !s->kids[k].is_failed);
+    return r == AIRSRT_RESTART_TEMPORARY ||
+           (r == AIRSRT_RESTART_TRANSIENT && !s->kids[k].is_failed);
 }
 
 /* Spawns kid k under supervisor p, from its spec. */
@@ -354,10 +355,10 @@ static void strategy_stop(struct airsrt_worker *w, struct sup *s, uint32_t pos,
 {
     for (uint32_t k = end; k-- > first;) {
         struct kid *c = &s->kids[k];
+        uint32_t r = s->spec->children[k].restart;
 
         c->is_due = k == pos ||
-                    (kid_is_running(c) &&
-                     s->spec->children[k].restart != AIRSRT_TEMPORARY) ||
+                    (kid_is_running(c) && r != AIRSRT_RESTART_TEMPORARY) ||
                     (c->has_exited && !kid_is_done(s, k));
         c->has_exited = false;
         if (k != pos)

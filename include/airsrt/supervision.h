@@ -53,6 +53,9 @@
 
 #include "airsrt/actor.h"
 
+/* Strategies and restart types, shared with the OS-level tree of
+ * airsrt-run (its config's strategy and restart keys), which restarts
+ * worker processes by the same rules. */
 enum airsrt_strategy {
     AIRSRT_ONE_FOR_ONE = 0,
     AIRSRT_ONE_FOR_ALL,
@@ -60,9 +63,10 @@ enum airsrt_strategy {
 };
 
 enum airsrt_restart {
-    AIRSRT_PERMANENT = 0,   /* always restarted */
-    AIRSRT_TRANSIENT,       /* restarted only after a failure */
-    AIRSRT_TEMPORARY,       /* never restarted */
+    AIRSRT_RESTART_PERMANENT = 0,   /* always restarted */
+    AIRSRT_RESTART_TRANSIENT,       /* only after a failure (an abnormal
+                                       exit, for a worker process) */
+    AIRSRT_RESTART_TEMPORARY,       /* never */
 };
 
 struct airsrt_supervisor_spec;

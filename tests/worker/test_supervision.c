@@ -141,7 +141,7 @@ static const struct airsrt_child_spec *kid_specs(size_t n,
                                                   .arg_len = 1 };
         kids[i] = (struct airsrt_child_spec){
             .id = ids[i], .type = &kid, .opts = &kid_opts[i],
-            .restart = rt != NULL ? rt[i] : AIRSRT_PERMANENT };
+            .restart = rt != NULL ? rt[i] : AIRSRT_RESTART_PERMANENT };
     }
     return kids;
 }
@@ -347,7 +347,7 @@ Test(supervision, supervised_childs_own_on_error_is_not_asked, .timeout = 30)
  * restarted. */
 static bool restarted(enum airsrt_restart rt, uint32_t how)
 {
-    const enum airsrt_restart types2[2] = { rt, AIRSRT_PERMANENT };
+    const enum airsrt_restart types2[2] = { rt, AIRSRT_RESTART_PERMANENT };
     struct airsrt_supervisor_spec s = {
         .strategy = AIRSRT_ONE_FOR_ONE, .max_restarts = 5,
         .period_ns = FOREVER_NS, .children = kid_specs(2, types2),
@@ -369,8 +369,8 @@ Test(supervision, permanent_child_is_restarted_after_failure_and_stop,
      .timeout = 30)
 {
     open_worker();
-    cr_assert(restarted(AIRSRT_PERMANENT, T_FAIL));
-    cr_assert(restarted(AIRSRT_PERMANENT, T_STOP));
+    cr_assert(restarted(AIRSRT_RESTART_PERMANENT, T_FAIL));
+    cr_assert(restarted(AIRSRT_RESTART_PERMANENT, T_STOP));
     unit_close();
 }
 
@@ -378,24 +378,25 @@ Test(supervision, transient_child_is_restarted_only_after_failure,
      .timeout = 30)
 {
     open_worker();
-    cr_assert(restarted(AIRSRT_TRANSIENT, T_FAIL));
-    cr_assert_not(restarted(AIRSRT_TRANSIENT, T_STOP));
+    cr_assert(restarted(AIRSRT_RESTART_TRANSIENT, T_FAIL));
+    cr_assert_not(restarted(AIRSRT_RESTART_TRANSIENT, T_STOP));
     unit_close();
 }
 
 Test(supervision, temporary_child_is_never_restarted, .timeout = 30)
 {
     open_worker();
-    cr_assert_not(restarted(AIRSRT_TEMPORARY, T_FAIL));
-    cr_assert_not(restarted(AIRSRT_TEMPORARY, T_STOP));
+    cr_assert_not(restarted(AIRSRT_RESTART_TEMPORARY, T_FAIL));
+    cr_assert_not(restarted(AIRSRT_RESTART_TEMPORARY, T_STOP));
     unit_close();
 }
 
 Test(supervision, temporary_sibling_stopped_by_one_for_all_stays_down,
      .timeout = 30)
 {
-    const enum airsrt_restart rt[3] = { AIRSRT_PERMANENT, AIRSRT_TEMPORARY,
-                                        AIRSRT_PERMANENT };
+    const enum airsrt_restart rt[3] = { AIRSRT_RESTART_PERMANENT,
+                                        AIRSRT_RESTART_TEMPORARY,
+                                        AIRSRT_RESTART_PERMANENT };
     struct airsrt_supervisor_spec s = {
         .strategy = AIRSRT_ONE_FOR_ALL, .max_restarts = 5,
         .period_ns = FOREVER_NS, .children = kid_specs(3, rt),
@@ -588,8 +589,9 @@ Test(supervision, named_child_keeps_its_name_across_restarts, .timeout = 30)
 
 Test(supervision, which_children_lists_the_spec_in_order, .timeout = 30)
 {
-    const enum airsrt_restart rt[3] = { AIRSRT_PERMANENT, AIRSRT_TRANSIENT,
-                                        AIRSRT_TEMPORARY };
+    const enum airsrt_restart rt[3] = { AIRSRT_RESTART_PERMANENT,
+                                        AIRSRT_RESTART_TRANSIENT,
+                                        AIRSRT_RESTART_TEMPORARY };
     struct airsrt_supervisor_spec s = {
         .strategy = AIRSRT_ONE_FOR_ONE, .max_restarts = 5,
         .period_ns = FOREVER_NS, .children = kid_specs(3, rt),

@@ -115,7 +115,7 @@ static int ar_setup(struct airsrt_worker *w, void *arg)
         .name = var->is_named ? VICTIM_NAME : NULL };
     struct airsrt_child_spec child = {
         .id = "victim", .type = &victim_type, .opts = &o,
-        .restart = AIRSRT_PERMANENT };
+        .restart = AIRSRT_RESTART_PERMANENT };
     /* Intensity is checked at every restart, never exceeded: no two
      * restarts come within a nanosecond. */
     struct airsrt_supervisor_spec spec = {
