@@ -4,7 +4,7 @@
  *
  * Feeds: the input split at NUL bytes into up to 16 arguments after
  * "airsrt-bench" (the first one, the workload: "ring", "spawn", "local",
- * "cross", "ring-of-actors" or "fanout").
+ * "cross", "ring-of-actors", "restart", "fanout" or "actor-restart").
  *
  * Asserts: parsing always returns; what it accepts names a known workload
  * and options inside their documented bounds (runs 1..1000, counts and

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "airsrt/supervision.h"
 #include "shm/segment.h"
 
 #define AIRSRT_CONFIG_NAME_MAX   47u    /* supervisor and group names */
@@ -43,17 +44,8 @@
 #define AIRSRT_MAX_SECONDS_DEFAULT      5u   /* 1 in 5 s; one crash then a
                                                 second is common enough */
 
-enum airsrt_strategy {
-    AIRSRT_ONE_FOR_ONE = 0,
-    AIRSRT_ONE_FOR_ALL,
-    AIRSRT_REST_FOR_ONE,
-};
-
-enum airsrt_restart {
-    AIRSRT_RESTART_PERMANENT = 0,   /* always restarted */
-    AIRSRT_RESTART_TRANSIENT,       /* only after an abnormal exit */
-    AIRSRT_RESTART_TEMPORARY,       /* never */
-};
+/* enum airsrt_strategy and enum airsrt_restart: airsrt/supervision.h,
+ * the same words for worker processes here and for actors there. */
 
 /* OTP's auto_shutdown: what a supervisor does when a significant child
  * (a transient or temporary group with significant = true) ends on its

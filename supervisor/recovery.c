@@ -26,6 +26,7 @@
 #include <bsd/string.h>
 
 #include "airsrt/message.h"
+#include "airsrt/worker.h"
 #include "shm/ring_impl.h"
 #include "supervisor/supervisor_impl.h"
 
@@ -133,6 +134,20 @@ static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
     }
 }
 
+/* Why a worker ended, for the event log. An actor-level escalation past
+ * the worker's top-level actors (airsrt/supervision.h) is a crash of its
+ * own kind, named so that the log tells it from a signal or an error. */
+static const char *exit_reason(const struct sv_exit *ex)
+{
+    if (ex->is_hang)
+        return "hang";
+    if (sv_exit_is_normal(ex))
+        return "normal";
+    if (ex->signal == 0 && ex->status == AIRSRT_EXIT_ESCALATED)
+        return "escalated";
+    return "crashed";
+}
+
 void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
                 const struct sv_exit *ex, const char *event)
 {
@@ -143,8 +158,7 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     struct airsrt_event ev;
     ssize_t rc;
 
-    sv_event_fill(s, &ev, event, wk, ex,
-                  ex->is_hang ? "hang" : is_normal ? "normal" : "crashed");
+    sv_event_fill(s, &ev, event, wk, ex, exit_reason(ex));
     if (!is_normal && crash_report_read(s, wk, &cr)) {
         ev.actor = cr.actor;
         ev.actor_type = cr.type[0] ? cr.type : NULL;

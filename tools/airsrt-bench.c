@@ -7,6 +7,8 @@
  *   cross           two actors in two worker processes, the whole path
  *   ring-of-actors  a token around N actors in W workers: cost per hop
  *   restart         a worker killed under airsrt-run: time to answer again
+ *   actor-restart   a failing child under a one_for_one supervisor actor:
+ *                   time until its next incarnation has started
  *
  * Each figure is the median, min and max of several runs, printed with
  * the machine it was taken on, as a table or one JSON object (--json).
@@ -43,6 +45,7 @@ static const workload_fn workload_runs[BENCH_WORKLOADS] = {
     [BENCH_RING_OF_ACTORS] = bench_ring_actors_run,
     [BENCH_RESTART] = bench_restart_run,
     [BENCH_FANOUT] = bench_fanout_run,
+    [BENCH_ACTOR_RESTART] = bench_actor_restart_run,
 };
 
 static void on_stop_signal(int sig)

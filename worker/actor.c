@@ -136,6 +136,7 @@ static void finish_one(struct airsrt_worker *w, struct actor *a, bool failed,
     airsrt__topic_drop_actor(w, a);
     airsrt__names_unbind(w, a);
     airsrt__pools_stopped(w, a);
+    airsrt__supervision_child_ended(w, a, failed);
     unlink_child(w, a);
     free(a->state);
     free(a->arg);
@@ -239,6 +240,13 @@ void airsrt__actor_process_stops(struct airsrt_worker *w)
                 finish_tree(w, a, a->is_stop_failed, true);
         }
     }
+    if (w->nsup_pending != 0)
+        airsrt__supervision_run_pending(w);
+}
+
+void airsrt__actor_stop_now(struct airsrt_worker *w, struct actor *a)
+{
+    finish_tree(w, a, false, true);
 }
 
 void airsrt__actor_stop_all(struct airsrt_worker *w)
@@ -424,6 +432,8 @@ static enum airsrt_directive ask_on_error(struct airsrt_worker *w,
     struct airsrt_ctx ctx = airsrt__actor_ctx(w, a);
     enum airsrt_directive d;
 
+    if (airsrt__supervision_is_supervised(w, a))
+        return AIRSRT_STOP;     /* its supervisor decides what comes next */
     if (a->type->on_error == NULL)
         return AIRSRT_RESTART;
     ctx.env = f->env;
@@ -533,6 +543,7 @@ void airsrt__actor_publish(struct airsrt_worker *w, struct actor *a)
  * is being closed (after airsrt__worker_run, nothing is left). */
 void airsrt__actor_table_fini(struct airsrt_worker *w)
 {
+    airsrt__supervision_fini(w);
     for (uint32_t c = 0; c < w->nchunks; c++) {
         struct actor *chunk = w->chunks[c];
 

@@ -7,6 +7,7 @@
 
 #include "airsrt/error.h"
 #include "airsrt/message.h"
+#include "airsrt/supervision.h"
 
 const char *airsrt_strerror(int err)
 {
@@ -37,6 +38,8 @@ const char *airsrt_strerror(int err)
         return "the actor already holds another name";
     case -ENOSPC:
         return "table full (actors or registry)";
+    case AIRSRT_SUPERVISOR_GAVE_UP:
+        return "a supervisor exceeded its restart intensity";
     default:
         /* -INT_MIN does not exist. */
         return err < 0 && err != INT_MIN ? strerror(-err) : "unknown result";

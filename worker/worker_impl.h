@@ -264,6 +264,14 @@ struct airsrt_worker {
     struct topic_actor_tree topic_actors;   /* subscribers, by slot */
     uint32_t topics_live;                   /* topics with subscribers
                                                here: our list's length */
+    /* ---- supervision.c ---- */
+    struct airsrt_address *sup_pending;     /* supervisors with children
+                                               that ended, to act on at
+                                               the next safe point */
+    uint32_t nsup_pending, sup_pending_cap;
+    bool is_supervising;                    /* acting on them now */
+    bool is_sup_scan_due;                   /* the list had no memory:
+                                               scan the table for them */
 };
 
 /* ---- worker.c: lifecycle of the worker ---- */
@@ -399,6 +407,28 @@ void airsrt__actor_fail(struct airsrt_worker *w, struct actor *a, int err,
 void airsrt__actor_publish(struct airsrt_worker *w, struct actor *a);
 
 void airsrt__actor_table_fini(struct airsrt_worker *w);
+
+/* Ends a and everything under it now (children first), a not failed.
+ * Only at a safe point, and never for an actor whose callback runs. */
+void airsrt__actor_stop_now(struct airsrt_worker *w, struct actor *a);
+
+/* ---- supervision.c: supervisor actors (airsrt/supervision.h) ---- */
+
+/* True if a's parent is a supervisor: its failures are the supervisor's
+ * to handle, and its own on_error is not asked. */
+bool airsrt__supervision_is_supervised(const struct airsrt_worker *w,
+                                       const struct actor *a);
+
+/* Called by finish_one for every actor that ends: if its parent is a
+ * supervisor, notes the exit for the next safe point. */
+void airsrt__supervision_child_ended(struct airsrt_worker *w,
+                                     const struct actor *a, bool failed);
+
+/* At a safe point: lets every supervisor with noted exits restart (or
+ * give up). Called at the end of airsrt__actor_process_stops. */
+void airsrt__supervision_run_pending(struct airsrt_worker *w);
+
+void airsrt__supervision_fini(struct airsrt_worker *w);
 
 /* ---- mailbox.c ---- */
 

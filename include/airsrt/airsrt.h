@@ -15,5 +15,6 @@
 #include "airsrt/deadletter.h"
 #include "airsrt/error.h"
 #include "airsrt/worker.h"
+#include "airsrt/supervision.h"
 
 #endif

@@ -35,6 +35,8 @@
 #define QUICK_PUBLISHES    2000u
 #define DEFAULT_FAN_SAMPLES 10000u
 #define QUICK_FAN_SAMPLES  1000u
+#define DEFAULT_ACTOR_RESTARTS 200000u
+#define QUICK_ACTOR_RESTARTS   20000u
 
 #define RING_OPTS   (BENCH_OPT_COUNT | BENCH_OPT_SAMPLES | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
@@ -47,6 +49,7 @@
 #define RESTART_OPTS BENCH_OPT_COUNT
 #define FANOUT_OPTS (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
                      BENCH_OPT_SAMPLES | BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
+#define ACTOR_RESTART_OPTS (BENCH_OPT_COUNT | BENCH_OPT_PIN)
 
 const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING] = { "ring", "shared-memory data rings between two "
@@ -66,6 +69,10 @@ const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_FANOUT] = { "fanout", "one topic, N subscribers in W workers: "
                        "publish to last subscriber, copies per second",
                        FANOUT_OPTS },
+    [BENCH_ACTOR_RESTART] = { "actor-restart", "a child failing under a "
+                              "one_for_one supervisor actor: time until "
+                              "its next incarnation has started",
+                              ACTOR_RESTART_OPTS },
 };
 
 /* Defaults of --actors, by workload and --quick. */
@@ -93,6 +100,10 @@ static void usage(FILE *f)
             "it answers again\n"
             "  fanout          one topic, N subscribers in W workers: "
             "latency and rate\n"
+            "  actor-restart   a child failing under a one_for_one "
+            "supervisor actor:\n"
+            "                  time until its next incarnation has "
+            "started\n"
             "options (each workload takes those its man page lists):\n"
             "  --quick         fewer runs and messages (seconds)\n"
             "  --runs N        runs per figure, reported as median, min, max "
@@ -104,7 +115,9 @@ static void usage(FILE *f)
             "default %u;\n"
             "                  restart: kills per variant, at most %u, "
             "default %u;\n"
-            "                  fanout: publishes, default %u)\n"
+            "                  fanout: publishes, default %u;\n"
+            "                  actor-restart: restarts per run, "
+            "default %u)\n"
             "  --samples N     round trips per latency run (default %u; "
             "fanout: publishes,\n"
             "                  default %u)\n"
@@ -123,8 +136,8 @@ static void usage(FILE *f)
             "N takes a suffix k, M, G (10^3, 10^6, 10^9) or Ki, Mi, Gi "
             "(2^10, 2^20, 2^30).\n",
             DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, BENCH_MAX_KILLS,
-            DEFAULT_KILLS, DEFAULT_PUBLISHES, DEFAULT_SAMPLES,
-            DEFAULT_FAN_SAMPLES,
+            DEFAULT_KILLS, DEFAULT_PUBLISHES, DEFAULT_ACTOR_RESTARTS,
+            DEFAULT_SAMPLES, DEFAULT_FAN_SAMPLES,
             DEFAULT_RING_BYTES, AIRSRT_RING_BYTES_DEFAULT, DEFAULT_BATCH,
             DEFAULT_WORKERS);
 }
@@ -323,6 +336,9 @@ static void apply_defaults(int id, struct bench_opts *o)
             o->count = o->is_quick ? QUICK_KILLS : DEFAULT_KILLS;
         else if (id == BENCH_FANOUT)
             o->count = o->is_quick ? QUICK_PUBLISHES : DEFAULT_PUBLISHES;
+        else if (id == BENCH_ACTOR_RESTART)
+            o->count = o->is_quick ? QUICK_ACTOR_RESTARTS
+                                   : DEFAULT_ACTOR_RESTARTS;
         else
             o->count = o->is_quick ? QUICK_COUNT : DEFAULT_COUNT;
     }
@@ -346,6 +362,9 @@ static void apply_defaults(int id, struct bench_opts *o)
 /* What holds only for some values together. */
 static int check_combination(int id, const struct bench_opts *o)
 {
+    if (id == BENCH_ACTOR_RESTART && o->count > BENCH_MAX_SAMPLES)
+        return usage_error("actor-restart: --count %" PRIu64 " is more "
+                           "than %u restarts", o->count, BENCH_MAX_SAMPLES);
     if (id == BENCH_RESTART && o->count > BENCH_MAX_KILLS)
         return usage_error("restart: --count %" PRIu64 " is more kills "
                            "than %u", o->count, BENCH_MAX_KILLS);

@@ -16,8 +16,10 @@
  * call into any other file), report.c (report and machine), child.c
  * (children and CPUs), seg.c (segments and payloads), ring.c (the ring
  * workload), host.c (worker processes for the actor workloads), spawn.c,
- * flow.c (local and cross), ring_actors.c, fanout.c, restart.c (a whole runtime
- * under airsrt-run, whose workers are this binary: bench_restart_types).
+ * flow.c (local and cross), ring_actors.c, fanout.c, restart.c (a whole
+ * runtime under airsrt-run, whose workers are this binary:
+ * bench_restart_types), actor_restart.c (supervisor actors restarting a
+ * child).
  */
 #ifndef AIRSRT_BENCH_H
 #define AIRSRT_BENCH_H
@@ -59,6 +61,7 @@ enum bench_workload_id {
     BENCH_RING_OF_ACTORS,
     BENCH_RESTART,
     BENCH_FANOUT,
+    BENCH_ACTOR_RESTART,
     BENCH_WORKLOADS
 };
 
@@ -246,6 +249,8 @@ int bench_ring_actors_run(const struct bench_opts *o,
                           struct bench_report *rep);
 int bench_restart_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_fanout_run(const struct bench_opts *o, struct bench_report *rep);
+int bench_actor_restart_run(const struct bench_opts *o,
+                            struct bench_report *rep);
 
 /* ---- airsrt-bench as a worker of the restart workload (restart.c) ---- */
 

@@ -128,7 +128,7 @@ void bench_host_lat(uint64_t *samples, uint64_t n, struct bench_lat *l)
 /* Why a worker that ran to its end did not run well, or "" if it did:
  * every envelope must have been handled, none a dead letter. */
 static void worker_verdict(const struct airsrt_worker *w, int status,
-                           char *why, size_t len)
+                           uint64_t failures_expected, char *why, size_t len)
 {
     uint64_t dl, failures;
 
@@ -143,7 +143,7 @@ static void worker_verdict(const struct airsrt_worker *w, int status,
         return;
     }
     failures = atomic_load(&w->self->actor_failures);
-    if (failures != 0) {
+    if (failures != failures_expected) {
         snprintf(why, len, "%" PRIu64 " actor failures", failures);
         return;
     }
@@ -205,7 +205,8 @@ static int host_child(void *arg, int fd, int go_fd)
     if (status < 0 && !g_child.has_failed)
         return EXIT_SYSTEM;     /* the tool went away before go */
     if (w != NULL)
-        worker_verdict(w, status, why, sizeof(why));
+        worker_verdict(w, status, a->run->failures_expected, why,
+                       sizeof(why));
     else
         snprintf(why, sizeof(why), "%s", g_child.why);
     airsrt__worker_close(w);

@@ -46,6 +46,9 @@ struct bench_host_run {
     void *arg;                      /* to setup and kick */
     uint32_t finisher;              /* the worker that says FINISHED */
     const int *cpus;                /* per worker, -1: not pinned */
+    uint64_t failures_expected;     /* actor failures a worker causes on
+                                       purpose (actor-restart); any other
+                                       number fails the run */
 
     /* Filled by bench_host_run(): what each worker's DONE carried. */
     uint64_t values[BENCH_MAX_WORKERS][BENCH_MSG_VALUES];
