@@ -12,5 +12,7 @@
 #include "airsrt/deadletter.h"
 #include "airsrt/error.h"
 #include "airsrt/worker.h"
+#include "airsrt/timer.h"
+#include "airsrt/request.h"
 
 #endif
