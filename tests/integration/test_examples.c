@@ -1,11 +1,13 @@
 /*
  * tests/integration/test_examples.c - the example worker binaries do what
- * their header comments say: run by hand with --standalone, and pingpong
- * across two worker processes of one runtime.
+ * their header comments say: run by hand with --standalone, pingpong
+ * across two worker processes of one runtime, and reqreply through
+ * airsrt-run with its config.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,4 +121,37 @@ Test(examples, pingpong_crosses_two_workers, .timeout = 30)
      * is a command, not mail). */
     cr_assert_eq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 0)
                                  ->envelopes_in), 1000);
+}
+
+/* ---- reqreply: request and reply with timeouts, timers ---- */
+
+#define REQREPLY_SUMMARY "reqreply: 20 requests, 16 replies, 4 timeouts\n"
+
+Test(examples, reqreply_runs_standalone, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "server@calc=5", "client=20:200",
+                           NULL };
+    char out[1024];
+
+    cr_assert_eq(run_example("examples/reqreply", args, out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert(strstr(out, REQREPLY_SUMMARY) != NULL, "%s", out);
+    cr_assert(strstr(out, "reqreply: request 19 timed out\n") != NULL, "%s",
+              out);
+}
+
+/* As its header says: through airsrt-run, client and server in two
+ * workers. Its timeouts are a person's (1 s), too short for valgrind's
+ * cross-process replies. */
+Test(examples, reqreply_ini_passes_through_airsrt_run, .timeout = 60)
+{
+    char ini[4096], out[2048];
+    const char *args[] = { ini, NULL };
+
+    if (getenv("AIRSRT_UNDER_VALGRIND") != NULL)
+        cr_skip_test("the example's timeouts are a person's");
+    snprintf(ini, sizeof(ini), "%s", wh_build_path("examples/reqreply.ini"));
+    cr_assert_eq(run_example("bin/airsrt-run", args, out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert(strstr(out, REQREPLY_SUMMARY) != NULL, "%s", out);
 }
