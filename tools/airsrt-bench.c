@@ -42,6 +42,8 @@ static const workload_fn workload_runs[BENCH_WORKLOADS] = {
     [BENCH_CROSS] = bench_cross_run,
     [BENCH_RING_OF_ACTORS] = bench_ring_actors_run,
     [BENCH_RESTART] = bench_restart_run,
+    [BENCH_TIMERS] = bench_timers_run,
+    [BENCH_REQUEST] = bench_request_run,
 };
 
 static void on_stop_signal(int sig)

@@ -41,6 +41,10 @@
 #define RACT_OPTS   (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
                      BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
 #define RESTART_OPTS BENCH_OPT_COUNT
+#define TIMERS_OPTS  (BENCH_OPT_COUNT | BENCH_OPT_ACTORS | BENCH_OPT_PIN)
+#define REQUEST_OPTS (BENCH_OPT_SAMPLES | BENCH_OPT_PIN)
+#define DEFAULT_TIMERS 1000000u     /* timers: --count */
+#define QUICK_TIMERS   100000u
 
 const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING] = { "ring", "shared-memory data rings between two "
@@ -57,6 +61,10 @@ const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RESTART] = { "restart", "a worker killed with SIGKILL under "
                         "airsrt-run: time until its next incarnation "
                         "answers", RESTART_OPTS },
+    [BENCH_TIMERS] = { "timers", "one worker with 1M timers pending: cost "
+                       "per schedule + fire, set, cancel", TIMERS_OPTS },
+    [BENCH_REQUEST] = { "request", "airsrt_request and its reply across two "
+                        "worker processes: round trip", REQUEST_OPTS },
 };
 
 /* Defaults of --actors, by workload and --quick. */
@@ -81,6 +89,10 @@ static void usage(FILE *f)
             "  ring-of-actors  a token passed around N actors in W workers\n"
             "  restart         SIGKILL a worker under airsrt-run: time until "
             "it answers again\n"
+            "  timers          1M timers pending in one worker: ns per "
+            "schedule + fire\n"
+            "  request         request -> reply across two workers: round "
+            "trip\n"
             "options (each workload takes those its man page lists):\n"
             "  --quick         fewer runs and messages (seconds)\n"
             "  --runs N        runs per figure, reported as median, min, max "
@@ -91,6 +103,8 @@ static void usage(FILE *f)
             "                  hops per run, rounded up to whole laps, "
             "default %u;\n"
             "                  restart: kills per variant, at most %u, "
+            "default %u;\n"
+            "                  timers: timers set and fired per run, "
             "default %u)\n"
             "  --samples N     round trips per latency run (default %u)\n"
             "  --ring-bytes N  bytes per data ring, a power of two "
@@ -99,7 +113,9 @@ static void usage(FILE *f)
             "  --batch N       envelopes a producer sends per turn "
             "(default %u)\n"
             "  --actors N,...  actors: spawn (default 1M), ring-of-actors "
-            "(default 1k,100k,1M)\n"
+            "(default 1k,100k,1M);\n"
+            "                  timers: pending timers (one value, default "
+            "1M)\n"
             "  --workers N     workers of ring-of-actors (default %u)\n"
             "  --no-pin        do not pin the processes to CPUs\n"
             "  --json          print one JSON object instead of a table\n"
@@ -107,7 +123,7 @@ static void usage(FILE *f)
             "N takes a suffix k, M, G (10^3, 10^6, 10^9) or Ki, Mi, Gi "
             "(2^10, 2^20, 2^30).\n",
             DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, BENCH_MAX_KILLS,
-            DEFAULT_KILLS, DEFAULT_SAMPLES,
+            DEFAULT_KILLS, DEFAULT_TIMERS, DEFAULT_SAMPLES,
             DEFAULT_RING_BYTES, AIRSRT_RING_BYTES_DEFAULT, DEFAULT_BATCH,
             DEFAULT_WORKERS);
 }
@@ -273,7 +289,7 @@ static void default_sizes(int id, struct bench_opts *o)
     const uint64_t *v;
     size_t n;
 
-    if (id == BENCH_SPAWN) {
+    if (id == BENCH_SPAWN || id == BENCH_TIMERS) {
         v = o->is_quick ? spawn_quick_sizes : spawn_sizes;
         n = o->is_quick ? sizeof(spawn_quick_sizes) / sizeof(*v)
                         : sizeof(spawn_sizes) / sizeof(*v);
@@ -301,6 +317,8 @@ static void apply_defaults(int id, struct bench_opts *o)
             o->count = o->is_quick ? QUICK_HOPS : DEFAULT_HOPS;
         else if (id == BENCH_RESTART)
             o->count = o->is_quick ? QUICK_KILLS : DEFAULT_KILLS;
+        else if (id == BENCH_TIMERS)
+            o->count = o->is_quick ? QUICK_TIMERS : DEFAULT_TIMERS;
         else
             o->count = o->is_quick ? QUICK_COUNT : DEFAULT_COUNT;
     }
@@ -325,6 +343,9 @@ static int check_combination(int id, const struct bench_opts *o)
     if (id == BENCH_RESTART && o->count > BENCH_MAX_KILLS)
         return usage_error("restart: --count %" PRIu64 " is more kills "
                            "than %u", o->count, BENCH_MAX_KILLS);
+    if (id == BENCH_TIMERS && o->nsizes != 1)
+        return usage_error("timers: --actors takes one value, the pending "
+                           "timers");
     if (id != BENCH_RING_OF_ACTORS)
         return 0;
     for (uint32_t i = 0; i < o->nsizes; i++)

@@ -17,7 +17,8 @@
  * (children and CPUs), seg.c (segments and payloads), ring.c (the ring
  * workload), host.c (worker processes for the actor workloads), spawn.c,
  * flow.c (local and cross), ring_actors.c, restart.c (a whole runtime
- * under airsrt-run, whose workers are this binary: bench_restart_types).
+ * under airsrt-run, whose workers are this binary: bench_restart_types),
+ * timers.c (timers and request).
  */
 #ifndef AIRSRT_BENCH_H
 #define AIRSRT_BENCH_H
@@ -58,6 +59,8 @@ enum bench_workload_id {
     BENCH_CROSS,
     BENCH_RING_OF_ACTORS,
     BENCH_RESTART,
+    BENCH_TIMERS,           /* timers.c */
+    BENCH_REQUEST,          /* timers.c */
     BENCH_WORKLOADS
 };
 
@@ -244,6 +247,8 @@ int bench_cross_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_ring_actors_run(const struct bench_opts *o,
                           struct bench_report *rep);
 int bench_restart_run(const struct bench_opts *o, struct bench_report *rep);
+int bench_timers_run(const struct bench_opts *o, struct bench_report *rep);
+int bench_request_run(const struct bench_opts *o, struct bench_report *rep);
 
 /* ---- airsrt-bench as a worker of the restart workload (restart.c) ---- */
 
