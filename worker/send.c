@@ -53,15 +53,16 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__msg_free(&w->pool, m);
         return 0;
     }
-    /* ---- request.c: a reply reaches only a request that waits for it;
-     * a timeout is only ever our own. ---- */
+    /* ---- request.c: a timeout is only ever our own (checked first: a
+     * forged one must not settle a request); a reply reaches only a
+     * request that waits for it. ---- */
+    if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return 0;
+    }
     if ((m->env.flags & AIRSRT_ENV_F_REPLY) &&
         !airsrt__request_take_reply(w, a, m)) {
         airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
-        return 0;
-    }
-    if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
-        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
         return 0;
     }
     rc = airsrt__mailbox_put(w, a, m);
