@@ -46,6 +46,8 @@ static const workload_fn workload_runs[BENCH_WORKLOADS] = {
     [BENCH_RESTART] = bench_restart_run,
     [BENCH_FANOUT] = bench_fanout_run,
     [BENCH_ACTOR_RESTART] = bench_actor_restart_run,
+    [BENCH_TIMERS] = bench_timers_run,
+    [BENCH_REQUEST] = bench_request_run,
 };
 
 static void on_stop_signal(int sig)

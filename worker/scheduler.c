@@ -144,6 +144,13 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns)
 {
     uint64_t spin_end = w->now_ns + w->opts.spin_ns;
     int64_t wait = (int64_t)w->opts.heartbeat_ns;
+    /* ---- timer.c: no sleep past the next timer ---- */
+    uint64_t due = airsrt__timers_next_due(w), now;
+
+    if (due <= w->now_ns)
+        return;
+    if (due < spin_end)
+        spin_end = due;
 
     for (uint32_t i = 0;; i++) {
         if (has_work(w))
@@ -156,5 +163,10 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns)
         wait = BACKED_UP_WAIT_NS;
     if (max_wait_ns >= 0 && max_wait_ns < wait)
         wait = max_wait_ns;
+    now = airsrt_now_ns();
+    if (due <= now)
+        return;
+    if (due != UINT64_MAX && due - now < (uint64_t)wait)
+        wait = (int64_t)(due - now);
     airsrt_doorbell_wait(w->bell, has_work, w, 0, wait);
 }

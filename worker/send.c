@@ -22,7 +22,7 @@
 static int send_checked(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, const char *name,
                         const struct airsrt_send_opts *opts, uint32_t type,
-                        const void *payload, uint32_t len);
+                        const void *payload, uint32_t len, uint8_t flags);
 
 /* Tells the sender of an envelope that came through a ring that a's
  * mailbox refused it (a local sender learns it from the send). */
@@ -38,7 +38,7 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
 
     if (!airsrt_address_is_null(&refused->sender))
         send_checked(&ctx, &refused->sender, NULL, &o, AIRSRT_MSG_REJECTED,
-                     &r, sizeof(r));
+                     &r, sizeof(r), 0);
 }
 
 /* Puts m, addressed to live actor a, in its mailbox. A stop request is
@@ -51,6 +51,18 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
     if (m->env.type == AIRSRT_MSG_STOP) {
         airsrt__actor_request_stop(w, a, false);
         airsrt__msg_free(&w->pool, m);
+        return 0;
+    }
+    /* ---- request.c: a timeout is only ever our own (checked first: a
+     * forged one must not settle a request); a reply reaches only a
+     * request that waits for it. ---- */
+    if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return 0;
+    }
+    if ((m->env.flags & AIRSRT_ENV_F_REPLY) &&
+        !airsrt__request_take_reply(w, a, m)) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
         return 0;
     }
     rc = airsrt__mailbox_put(w, a, m);
@@ -185,6 +197,7 @@ struct route {
     uint32_t dest;                      /* worker index */
     struct airsrt_address recipient;    /* null when sent by name */
     uint32_t name_id;                   /* 0 when sent to an address */
+    uint8_t flags;                      /* AIRSRT_ENV_F_* to set */
 };
 
 static int plan_address(struct airsrt_worker *w,
@@ -232,7 +245,7 @@ static void fill(struct airsrt_envelope *e, const struct airsrt_ctx *ctx,
 {
     e->type = type;
     e->priority = o->priority;
-    e->flags = 0;
+    e->flags = r->flags;
     e->reserved = 0;
     e->payload_len = len;
     e->recipient_name = r->name_id;
@@ -245,17 +258,12 @@ static void fill(struct airsrt_envelope *e, const struct airsrt_ctx *ctx,
     memcpy(e->payload, payload, len);
 }
 
-static int send_local(struct airsrt_ctx *ctx, const struct airsrt_send_opts *o,
-                      uint32_t type, const struct route *r,
-                      const void *payload, uint32_t len)
+/* Delivers m, sent from this worker, to an actor of this worker. */
+static int route_local(struct airsrt_worker *w, struct msg *m,
+                       const struct route *r)
 {
-    struct airsrt_worker *w = ctx->w;
-    struct msg *m = airsrt__msg_alloc(&w->pool, len);
     struct actor *a;
 
-    if (m == NULL)
-        return -ENOMEM;
-    fill(&m->env, ctx, o, type, r, payload, len);
     if (r->name_id != 0)
         return route_name(w, m, false);
     a = airsrt__actor_find(w, &r->recipient);
@@ -264,6 +272,19 @@ static int send_local(struct airsrt_ctx *ctx, const struct airsrt_send_opts *o,
         return -ESTALE;
     }
     return deliver(w, a, m, false);
+}
+
+static int send_local(struct airsrt_ctx *ctx, const struct airsrt_send_opts *o,
+                      uint32_t type, const struct route *r,
+                      const void *payload, uint32_t len)
+{
+    struct airsrt_worker *w = ctx->w;
+    struct msg *m = airsrt__msg_alloc(&w->pool, len);
+
+    if (m == NULL)
+        return -ENOMEM;
+    fill(&m->env, ctx, o, type, r, payload, len);
+    return route_local(w, m, r);
 }
 
 static int send_remote(struct airsrt_ctx *ctx,
@@ -285,7 +306,7 @@ static int send_remote(struct airsrt_ctx *ctx,
 static int send_checked(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, const char *name,
                         const struct airsrt_send_opts *opts, uint32_t type,
-                        const void *payload, uint32_t len)
+                        const void *payload, uint32_t len, uint8_t flags)
 {
     static const struct airsrt_send_opts defaults = AIRSRT_SEND_OPTS_INIT;
     static const uint8_t empty[1];
@@ -306,6 +327,7 @@ static int send_checked(struct airsrt_ctx *ctx,
     rc = to ? plan_address(w, to, &r) : plan_name(w, name, &r);
     if (rc < 0)
         return rc;
+    r.flags = flags;
     rc = r.dest == w->index ? send_local(ctx, o, type, &r, payload, len)
                             : send_remote(ctx, o, type, &r, payload, len);
     if (rc >= 0)
@@ -319,7 +341,56 @@ int airsrt_send_ex(struct airsrt_ctx *ctx, const struct airsrt_address *to,
 {
     if (type >= AIRSRT_TYPE_RESERVED)
         return -EINVAL;
-    return send_checked(ctx, to, name, opts, type, payload, len);
+    return send_checked(ctx, to, name, opts, type, payload, len, 0);
+}
+
+int airsrt__send_flagged(struct airsrt_ctx *ctx,
+                         const struct airsrt_address *to, const char *name,
+                         const struct airsrt_send_opts *opts, uint32_t type,
+                         const void *payload, uint32_t len, uint8_t flags)
+{
+    if (type >= AIRSRT_TYPE_RESERVED)
+        return -EINVAL;
+    return send_checked(ctx, to, name, opts, type, payload, len, flags);
+}
+
+/* A fired timer's envelope found no way: the dead letter a send would
+ * have made or failed with then. */
+static unsigned built_failure(int err, bool is_named)
+{
+    if (err == -ESTALE)
+        return AIRSRT_DL_STALE;
+    return is_named && (err == -ENOENT || err == -EHOSTDOWN)
+               ? AIRSRT_DL_UNBOUND : AIRSRT_DL_UNROUTABLE;
+}
+
+void airsrt__send_built(struct airsrt_worker *w, struct msg *m,
+                        const char *name)
+{
+    struct route r;
+    int rc;
+
+    rc = name ? plan_name(w, name, &r)
+              : plan_address(w, &m->env.recipient, &r);
+    if (rc < 0) {
+        airsrt__dead_letter(w, m, built_failure(rc, name != NULL));
+        return;
+    }
+    m->env.recipient_name = r.name_id;
+    m->env.recipient = r.recipient;
+    m->env.message_id = airsrt_msgid_next(&w->ids);
+    airsrt__stat_add(&w->self->envelopes_out, 1);
+    if (r.dest == w->index) {
+        route_local(w, m, &r);
+        return;
+    }
+    /* Copied into the ring or the outbox as a send would; an outbox at
+     * its limit is a send refused (-EAGAIN), which a timer cannot retry. */
+    if (airsrt__transport_copy(w, r.dest, &m->env) < 0) {
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+        return;
+    }
+    airsrt__msg_free(&w->pool, m);
 }
 
 int airsrt_send(struct airsrt_ctx *ctx, const struct airsrt_address *to,
@@ -339,14 +410,14 @@ int airsrt__send_system(struct airsrt_ctx *ctx,
 {
     struct airsrt_send_opts o = { .priority = AIRSRT_PRIO_SYSTEM };
 
-    return send_checked(ctx, to, NULL, &o, type, NULL, 0);
+    return send_checked(ctx, to, NULL, &o, type, NULL, 0, 0);
 }
 
 int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
                              uint32_t len)
 {
     return send_checked(&w->root, NULL, AIRSRT_DEAD_LETTER_NAME, NULL,
-                        AIRSRT_MSG_DEAD_LETTER, payload, len);
+                        AIRSRT_MSG_DEAD_LETTER, payload, len, 0);
 }
 
 int airsrt_reply(struct airsrt_ctx *ctx, uint32_t type, const void *payload,
@@ -362,7 +433,11 @@ int airsrt_reply(struct airsrt_ctx *ctx, uint32_t type, const void *payload,
     if (airsrt_address_is_null(&to))
         return -EDESTADDRREQ;
     o.correlation_id = e->correlation_id;
-    return airsrt_send_ex(ctx, &to, NULL, &o, type, payload, len);
+    /* A reply to a request is marked so: its caller's worker then
+     * delivers it only while the request waits (request.c). */
+    return airsrt__send_flagged(ctx, &to, NULL, &o, type, payload, len,
+                                (e->flags & AIRSRT_ENV_F_REQUEST)
+                                    ? AIRSRT_ENV_F_REPLY : 0);
 }
 
 const struct airsrt_envelope *airsrt_current(const struct airsrt_ctx *ctx)

@@ -451,6 +451,8 @@ int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
         airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
     if (!w->is_shutting_down) {
         took = airsrt__transport_drain(w);
+        /* ---- timer.c: due timers, bounded, before actors run ---- */
+        took += airsrt__timers_fire(w, w->now_ns, AIRSRT_TIMER_FIRE_BUDGET);
         ran = airsrt__run_actors(w, AIRSRT_POLL_BUDGET);
         if (airsrt__actor_has_stops(w))
             airsrt__actor_process_stops(w);
@@ -481,6 +483,8 @@ void airsrt__worker_close(struct airsrt_worker *w)
         return;
     airsrt__monitor_fini(w);
     airsrt__actor_table_fini(w);
+    airsrt__timers_fini(w);
+    airsrt__requests_fini(w);
     airsrt__transport_fini(w);
     airsrt__names_fini(w);
     airsrt__pools_fini(w);

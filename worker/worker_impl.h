@@ -168,6 +168,52 @@ struct topic_actor;
 RB_HEAD(topic_id_tree, topic);
 RB_HEAD(topic_name_tree, topic);
 RB_HEAD(topic_actor_tree, topic_actor);
+/* ---- timer.c ---- */
+
+/*
+ * A pending timer, by index (its id's low half - 1). While pending: m is
+ * the envelope to send (owned here), name a malloc'd copy of the name it
+ * goes to (NULL: to m->env.recipient), pos its place in the heap. While
+ * free: m is NULL and pos links the free list (index + 1, 0 = end). gen
+ * is its id's high half; it moves on at every reuse, and a record whose
+ * gen would wrap is retired, never reused: no id repeats.
+ */
+struct timer_rec {
+    struct msg *m;
+    char *name;
+    uint32_t pos;
+    uint32_t gen;
+};
+
+/* A heap entry: due time, then the order set (FIFO among equal due
+ * times), then which record. */
+struct timer_ent {
+    uint64_t due_ns;
+    uint64_t seq;
+    uint32_t rec;
+    uint32_t reserved;
+};
+
+/* A 4-ary min-heap of entries by (due_ns, seq) over a table of records. */
+struct timer_heap {
+    struct timer_ent *heap;
+    struct timer_rec *recs;
+    uint32_t n, heap_cap;
+    uint32_t nrecs, recs_cap;
+    uint32_t free_rec;                  /* index + 1 of a free record */
+    uint64_t seq;                       /* entries ever set */
+};
+
+/* ---- request.c ---- */
+
+/* A request waiting for its reply (request.c). */
+struct request_node {
+    RB_ENTRY(request_node) link;
+    uint64_t corr;                      /* key */
+    uint64_t timer;                     /* its timeout */
+    struct airsrt_address caller;
+};
+RB_HEAD(request_tree, request_node);
 
 /* Worker tuning; NULL opts mean every default. A zero field takes its
  * default, but for spin_ns, where 0 means: sleep at once. */
@@ -272,6 +318,10 @@ struct airsrt_worker {
     bool is_supervising;                    /* acting on them now */
     bool is_sup_scan_due;                   /* the list had no memory:
                                                scan the table for them */
+    /* ---- timer.c, request.c ---- */
+    struct timer_heap timers;
+    struct request_tree requests;
+    uint32_t nrequests;
 };
 
 /* ---- worker.c: lifecycle of the worker ---- */
@@ -471,6 +521,18 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
 int airsrt__send_system(struct airsrt_ctx *ctx,
                         const struct airsrt_address *to, uint32_t type);
 
+/* send_checked with envelope flags (AIRSRT_ENV_F_REQUEST): request.c. */
+int airsrt__send_flagged(struct airsrt_ctx *ctx,
+                         const struct airsrt_address *to, const char *name,
+                         const struct airsrt_send_opts *opts, uint32_t type,
+                         const void *payload, uint32_t len, uint8_t flags);
+
+/* Sends m, a whole envelope but for its route and message id, to name
+ * if not NULL, else to m->env.recipient, as airsrt_send_ex() would now
+ * (a fired timer). m is consumed: sent, delivered, or a dead letter. */
+void airsrt__send_built(struct airsrt_worker *w, struct msg *m,
+                        const char *name);
+
 /* Sends a dead-letter payload to the actor holding
  * AIRSRT_DEAD_LETTER_NAME, as the worker. */
 int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,
@@ -646,6 +708,41 @@ void airsrt__monitor_worker_down(struct airsrt_worker *w, uint32_t worker,
 /* Frees every monitor without telling anyone (the worker is closed);
  * before airsrt__actor_table_fini. */
 void airsrt__monitor_fini(struct airsrt_worker *w);
+/* ---- timer.c ---- */
+
+/* Sets a timer that sends m (built, message id unset; owned by the
+ * timer from now on, also on error: then freed) to name if not NULL
+ * (copied), else to m->env.recipient, delay_ns from now. 0 with *id, or
+ * -ENOMEM. */
+int airsrt__timer_arm(struct airsrt_worker *w, struct msg *m,
+                      const char *name, uint64_t delay_ns, uint64_t *id);
+
+/* Cancels timer id whatever set it: 0, or -ENOENT not pending. */
+int airsrt__timer_disarm(struct airsrt_worker *w, uint64_t id);
+
+/* Fires up to budget timers due at now_ns, earliest first. Returns how
+ * many. */
+uint32_t airsrt__timers_fire(struct airsrt_worker *w, uint64_t now_ns,
+                             uint32_t budget);
+
+/* When the next timer is due; UINT64_MAX if none is pending. */
+uint64_t airsrt__timers_next_due(const struct airsrt_worker *w);
+
+/* Frees every pending timer, unsent. */
+void airsrt__timers_fini(struct airsrt_worker *w);
+
+/* ---- request.c ---- */
+
+/* Envelope m with AIRSRT_ENV_F_REPLY is about to be delivered to live
+ * actor a: true if a request of a waits for it (the request is settled:
+ * its timeout cancelled), false if not (a late reply). */
+bool airsrt__request_take_reply(struct airsrt_worker *w,
+                                const struct actor *a, const struct msg *m);
+
+/* The timeout of request corr is due: forgets the request. */
+void airsrt__request_expire(struct airsrt_worker *w, uint64_t corr);
+
+void airsrt__requests_fini(struct airsrt_worker *w);
 
 /* ---- deadletter.c ---- */
 

@@ -16,5 +16,7 @@
 #include "airsrt/error.h"
 #include "airsrt/worker.h"
 #include "airsrt/supervision.h"
+#include "airsrt/timer.h"
+#include "airsrt/request.h"
 
 #endif

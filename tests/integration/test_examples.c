@@ -2,11 +2,12 @@
  * tests/integration/test_examples.c - the example worker binaries do what
  * their header comments say: run by hand with --standalone, and across
  * worker processes of one runtime: pingpong over two, pool and pubsub
- * over three.
+ * over three, reqreply through airsrt-run with its config.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -221,4 +222,37 @@ Test(examples, monitor_gets_one_down_per_monitor, .timeout = 30)
     cr_assert(strstr(out, "down: no_actor (err 0)") != NULL, "%s", out);
     cr_assert(strstr(out, "monitor: 3 DOWNs, one per monitor") != NULL,
               "%s", out);
+}
+
+/* ---- reqreply: request and reply with timeouts, timers ---- */
+
+#define REQREPLY_SUMMARY "reqreply: 20 requests, 16 replies, 4 timeouts\n"
+
+Test(examples, reqreply_runs_standalone, .timeout = 30)
+{
+    const char *args[] = { "--standalone", "server@calc=5", "client=20:200",
+                           NULL };
+    char out[1024];
+
+    cr_assert_eq(run_example("examples/reqreply", args, out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert(strstr(out, REQREPLY_SUMMARY) != NULL, "%s", out);
+    cr_assert(strstr(out, "reqreply: request 19 timed out\n") != NULL, "%s",
+              out);
+}
+
+/* As its header says: through airsrt-run, client and server in two
+ * workers. Its timeouts are a person's (1 s), too short for valgrind's
+ * cross-process replies. */
+Test(examples, reqreply_ini_passes_through_airsrt_run, .timeout = 60)
+{
+    char ini[4096], out[2048];
+    const char *args[] = { ini, NULL };
+
+    if (getenv("AIRSRT_UNDER_VALGRIND") != NULL)
+        cr_skip_test("the example's timeouts are a person's");
+    snprintf(ini, sizeof(ini), "%s", wh_build_path("examples/reqreply.ini"));
+    cr_assert_eq(run_example("bin/airsrt-run", args, out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert(strstr(out, REQREPLY_SUMMARY) != NULL, "%s", out);
 }

@@ -50,6 +50,10 @@
 #define FANOUT_OPTS (BENCH_OPT_ACTORS | BENCH_OPT_WORKERS | BENCH_OPT_COUNT | \
                      BENCH_OPT_SAMPLES | BENCH_OPT_RING_BYTES | BENCH_OPT_PIN)
 #define ACTOR_RESTART_OPTS (BENCH_OPT_COUNT | BENCH_OPT_PIN)
+#define TIMERS_OPTS  (BENCH_OPT_COUNT | BENCH_OPT_ACTORS | BENCH_OPT_PIN)
+#define REQUEST_OPTS (BENCH_OPT_SAMPLES | BENCH_OPT_PIN)
+#define DEFAULT_TIMERS 1000000u     /* timers: --count */
+#define QUICK_TIMERS   100000u
 
 const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
     [BENCH_RING] = { "ring", "shared-memory data rings between two "
@@ -73,6 +77,10 @@ const struct bench_workload bench_workloads[BENCH_WORKLOADS] = {
                               "one_for_one supervisor actor: time until "
                               "its next incarnation has started",
                               ACTOR_RESTART_OPTS },
+    [BENCH_TIMERS] = { "timers", "one worker with 1M timers pending: cost "
+                       "per schedule + fire, set, cancel", TIMERS_OPTS },
+    [BENCH_REQUEST] = { "request", "airsrt_request and its reply across two "
+                        "worker processes: round trip", REQUEST_OPTS },
 };
 
 /* Defaults of --actors, by workload and --quick. */
@@ -104,6 +112,10 @@ static void usage(FILE *f)
             "supervisor actor:\n"
             "                  time until its next incarnation has "
             "started\n"
+            "  timers          1M timers pending in one worker: ns per "
+            "schedule + fire\n"
+            "  request         request -> reply across two workers: round "
+            "trip\n"
             "options (each workload takes those its man page lists):\n"
             "  --quick         fewer runs and messages (seconds)\n"
             "  --runs N        runs per figure, reported as median, min, max "
@@ -117,6 +129,8 @@ static void usage(FILE *f)
             "default %u;\n"
             "                  fanout: publishes, default %u;\n"
             "                  actor-restart: restarts per run, "
+            "default %u;\n"
+            "                  timers: timers set and fired per run, "
             "default %u)\n"
             "  --samples N     round trips per latency run (default %u; "
             "fanout: publishes,\n"
@@ -128,7 +142,9 @@ static void usage(FILE *f)
             "(default %u)\n"
             "  --actors N,...  actors: spawn (default 1M), ring-of-actors "
             "(default 1k,100k,1M),\n"
-            "                  fanout: subscribers (default 1k)\n"
+            "                  fanout: subscribers (default 1k),\n"
+            "                  timers: pending timers (one value, default "
+            "1M)\n"
             "  --workers N     workers of ring-of-actors, fanout (default %u)\n"
             "  --no-pin        do not pin the processes to CPUs\n"
             "  --json          print one JSON object instead of a table\n"
@@ -137,7 +153,7 @@ static void usage(FILE *f)
             "(2^10, 2^20, 2^30).\n",
             DEFAULT_RUNS, DEFAULT_COUNT, DEFAULT_HOPS, BENCH_MAX_KILLS,
             DEFAULT_KILLS, DEFAULT_PUBLISHES, DEFAULT_ACTOR_RESTARTS,
-            DEFAULT_SAMPLES, DEFAULT_FAN_SAMPLES,
+            DEFAULT_TIMERS, DEFAULT_SAMPLES, DEFAULT_FAN_SAMPLES,
             DEFAULT_RING_BYTES, AIRSRT_RING_BYTES_DEFAULT, DEFAULT_BATCH,
             DEFAULT_WORKERS);
 }
@@ -303,7 +319,7 @@ static void default_sizes(int id, struct bench_opts *o)
     const uint64_t *v;
     size_t n;
 
-    if (id == BENCH_SPAWN) {
+    if (id == BENCH_SPAWN || id == BENCH_TIMERS) {
         v = o->is_quick ? spawn_quick_sizes : spawn_sizes;
         n = o->is_quick ? sizeof(spawn_quick_sizes) / sizeof(*v)
                         : sizeof(spawn_sizes) / sizeof(*v);
@@ -339,6 +355,8 @@ static void apply_defaults(int id, struct bench_opts *o)
         else if (id == BENCH_ACTOR_RESTART)
             o->count = o->is_quick ? QUICK_ACTOR_RESTARTS
                                    : DEFAULT_ACTOR_RESTARTS;
+        else if (id == BENCH_TIMERS)
+            o->count = o->is_quick ? QUICK_TIMERS : DEFAULT_TIMERS;
         else
             o->count = o->is_quick ? QUICK_COUNT : DEFAULT_COUNT;
     }
@@ -368,6 +386,9 @@ static int check_combination(int id, const struct bench_opts *o)
     if (id == BENCH_RESTART && o->count > BENCH_MAX_KILLS)
         return usage_error("restart: --count %" PRIu64 " is more kills "
                            "than %u", o->count, BENCH_MAX_KILLS);
+    if (id == BENCH_TIMERS && o->nsizes != 1)
+        return usage_error("timers: --actors takes one value, the pending "
+                           "timers");
     if (id != BENCH_RING_OF_ACTORS && id != BENCH_FANOUT)
         return 0;
     for (uint32_t i = 0; i < o->nsizes; i++)

@@ -19,7 +19,7 @@
  * flow.c (local and cross), ring_actors.c, fanout.c, restart.c (a whole
  * runtime under airsrt-run, whose workers are this binary:
  * bench_restart_types), actor_restart.c (supervisor actors restarting a
- * child).
+ * child), timers.c (timers and request).
  */
 #ifndef AIRSRT_BENCH_H
 #define AIRSRT_BENCH_H
@@ -62,6 +62,8 @@ enum bench_workload_id {
     BENCH_RESTART,
     BENCH_FANOUT,
     BENCH_ACTOR_RESTART,
+    BENCH_TIMERS,           /* timers.c */
+    BENCH_REQUEST,          /* timers.c */
     BENCH_WORKLOADS
 };
 
@@ -251,6 +253,8 @@ int bench_restart_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_fanout_run(const struct bench_opts *o, struct bench_report *rep);
 int bench_actor_restart_run(const struct bench_opts *o,
                             struct bench_report *rep);
+int bench_timers_run(const struct bench_opts *o, struct bench_report *rep);
+int bench_request_run(const struct bench_opts *o, struct bench_report *rep);
 
 /* ---- airsrt-bench as a worker of the restart workload (restart.c) ---- */
 
