@@ -47,13 +47,11 @@
  * the worker ends by itself; under airsrt-run it stops only itself and
  * the config's auto_shutdown ends the runtime.
  *
- * The runtime has no timers yet: the metronome keeps time by ticking
- * itself, and keeps one core busy while the bank runs (metronome_handle
- * says why it does not nap); everything else waits for its beats.
+ * The metronome keeps time with a timer (airsrt_send_after); everything
+ * else waits for its beats.
  */
 #include <airsrt/airsrt.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,9 +162,11 @@ static void teller_name(char *buf, size_t len, uint64_t teller)
     snprintf(buf, len, "bank.teller.%" PRIu64, teller);
 }
 
-static int tick_later(struct airsrt_ctx *ctx)
+/* A tick to ourselves in delay_ns. */
+static int tick_later(struct airsrt_ctx *ctx, uint64_t delay_ns)
 {
-    return airsrt_send_msg(ctx, airsrt_self(ctx), tick, &(struct tick){ 0 });
+    return airsrt_send_after(ctx, airsrt_self(ctx), NULL, delay_ns, tick_type,
+                             &(struct tick){ 0 }, sizeof(struct tick), NULL);
 }
 
 static double seconds_since(uint64_t t0, uint64_t now)
@@ -493,7 +493,7 @@ static const struct airsrt_actor_type teller = {
     .pre_start = teller_start, .handle = teller_handle,
 };
 
-/* ---- metronome: the bank's clock, until the runtime has timers ---- */
+/* ---- metronome: the bank's clock ---- */
 
 /* Its spawn argument, from the auditor (same process: plain bytes). */
 struct metronome_arg {
@@ -515,7 +515,7 @@ static int metronome_start(struct airsrt_ctx *ctx, void *state,
         return -EINVAL;
     memcpy(&m->arg, arg, len);
     m->next_ns = airsrt_now_ns() + m->arg.period_ns;
-    return tick_later(ctx);
+    return tick_later(ctx, m->arg.period_ns);
 }
 
 /* One beat: to its parent, the auditor, and to every teller by name (a
@@ -532,16 +532,8 @@ static void metronome_beat(struct airsrt_ctx *ctx, struct metronome *m)
     }
 }
 
-/*
- * The runtime has no timers yet (send_after), so the metronome keeps
- * going by sending itself ticks and looking at the clock: it keeps its
- * worker busy. Waiting in a callback would be worse: the worker runs a
- * self-ticking actor many times in one poll, and publishes what the
- * poll sent only at its end, so every nap would be paid a few thousand
- * times over by the envelopes waiting to leave. It is the one actor of
- * the bank that spins; the others wait for its beats, asleep.
- * sched_yield() lets any other runnable process go first.
- */
+/* A tick: beat if it is time (a timer never fires early, but may fire
+ * late on a busy worker), and set the timer for the next beat. */
 static int metronome_handle(struct airsrt_ctx *ctx, void *state,
                             const struct airsrt_envelope *env)
 {
@@ -556,10 +548,8 @@ static int metronome_handle(struct airsrt_ctx *ctx, void *state,
         m->next_ns = now - m->next_ns < m->arg.period_ns
                          ? m->next_ns + m->arg.period_ns
                          : now + m->arg.period_ns;
-    } else {
-        sched_yield();
     }
-    return tick_later(ctx);
+    return tick_later(ctx, m->next_ns > now ? m->next_ns - now : 0);
 }
 
 static const struct airsrt_actor_type metronome = {
