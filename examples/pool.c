@@ -26,8 +26,8 @@
  * Least loaded sees a handler in another worker as of its last turn: a
  * burst sent at once may all go to the one that looked idle.
  *
- * The runtime has no timers yet: the dispatcher waits for the members by
- * sending itself a tick until they are there.
+ * The dispatcher waits for the members by looking again every
+ * millisecond (a timer, airsrt_send_after) until they are there.
  */
 #include <airsrt/airsrt.h>
 #include <inttypes.h>
@@ -169,8 +169,9 @@ static int dispatcher_poll(struct airsrt_ctx *ctx, struct dispatcher *d)
     ssize_t n = airsrt_pool_members(ctx, POOL, d->members, MAX_MEMBERS);
 
     if (n == -ENOENT || (n >= 0 && (size_t)n < d->want_members))
-        return airsrt_send_msg(ctx, airsrt_self(ctx), tick,
-                               &(struct tick){ 0 });
+        return airsrt_send_after(ctx, airsrt_self(ctx), NULL, 1000000,
+                                 tick_type, &(struct tick){ 0 },
+                                 sizeof(struct tick), NULL);
     if (n < 0)
         return (int)n;
     d->nmembers = (size_t)n < MAX_MEMBERS ? (size_t)n : MAX_MEMBERS;

@@ -162,7 +162,7 @@ Test(examples, pool_spreads_jobs_over_two_workers, .timeout = 30)
     cr_assert_geq(in_a, 8);
     cr_assert_geq(in_b, 8);
     cr_assert_eq(in_a + in_b, 32);
-    /* The acknowledgements, and the ticks it waited with. */
+    /* The acknowledgements (and any timer ticks it waited with). */
     cr_assert_geq(atomic_load(&airsrt_shm_worker_self(&harness_shm, 2)
                                   ->envelopes_in), 32);
 }
