@@ -144,7 +144,7 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns)
 {
     uint64_t spin_end = w->now_ns + w->opts.spin_ns;
     int64_t wait = (int64_t)w->opts.heartbeat_ns;
-    /* ---- timer.c: no sleep past the next timer ---- */
+    /* No sleep past the next timer. */
     uint64_t due = airsrt__timers_next_due(w), now;
 
     if (due <= w->now_ns)

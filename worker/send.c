@@ -53,9 +53,9 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__msg_free(&w->pool, m);
         return 0;
     }
-    /* ---- request.c: a timeout is only ever our own (checked first: a
-     * forged one must not settle a request); a reply reaches only a
-     * request that waits for it. ---- */
+    /* A timeout is only ever our own (checked first: a forged one must
+     * not settle a request); a reply reaches only a request that waits
+     * for it (request.c). */
     if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
         airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
         return 0;

@@ -451,7 +451,8 @@ int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
         airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
     if (!w->is_shutting_down) {
         took = airsrt__transport_drain(w);
-        /* ---- timer.c: due timers, bounded, before actors run ---- */
+        /* Due timers, bounded, after the rings (a reply already there
+         * settles its request before its timeout fires). */
         took += airsrt__timers_fire(w, w->now_ns, AIRSRT_TIMER_FIRE_BUDGET);
         ran = airsrt__run_actors(w, AIRSRT_POLL_BUDGET);
         if (airsrt__actor_has_stops(w))
