@@ -412,7 +412,7 @@ static void give_up(struct airsrt_worker *w, struct actor *p, struct sup *s)
 static bool sup_restart(struct airsrt_worker *w, struct actor *p,
                         struct sup *s, uint32_t pos)
 {
-    uint32_t failed;
+    uint32_t failed = pos;     /* set by strategy_apply on failure */
 
     for (;;) {
         if (!intensity_allows(s, airsrt_now_ns())) {
