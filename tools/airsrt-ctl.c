@@ -10,9 +10,18 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/ctl/ctl.h"
+
+/* The version in airsrt_shm_attach's "... has layout version N; ...". */
+static unsigned long other_version(const char *err)
+{
+    const char *p = strstr(err, "layout version ");
+
+    return p != NULL ? strtoul(p + 15, NULL, 10) : 0;
+}
 
 /* What attaching failed on, said for a person. */
 static int attach_fail(const struct airsrt_shm *shm, const char *name, int rc)
@@ -28,11 +37,9 @@ static int attach_fail(const struct airsrt_shm *shm, const char *name, int rc)
         fprintf(stderr, "airsrt-ctl: no permission to open runtime \"%s\" "
                 "(/dev/shm/airsrt.%s): run as its owner\n", name, name);
     else if (rc == -EPROTONOSUPPORT)
-        fprintf(stderr, "airsrt-ctl: runtime \"%s\" has layout version %s; "
+        fprintf(stderr, "airsrt-ctl: runtime \"%s\" has layout version %lu; "
                 "this airsrt-ctl reads version %u\n", name,
-                strstr(shm->err, "version ") ?
-                    strstr(shm->err, "version ") + 8 : "?",
-                AIRSRT_SHM_VERSION);
+                other_version(shm->err), AIRSRT_SHM_VERSION);
     else
         fprintf(stderr, "airsrt-ctl: %s\n", shm->err);
     return CTL_EXIT_SYSTEM;
