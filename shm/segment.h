@@ -384,7 +384,8 @@ struct airsrt_postmortem {
     char actor_name[AIRSRT_REGISTRY_NAME_MAX + 1];
     struct airsrt_flight_recorder flight;
 };
-static_assert(sizeof(struct airsrt_postmortem) % 8 == 0, "shm ABI");
+static_assert(sizeof(struct airsrt_postmortem) == 968, "shm ABI");
+static_assert(offsetof(struct airsrt_postmortem, flight) == 192, "shm ABI");
 
 /* A process's view of a segment. Not shared. */
 struct airsrt_shm {

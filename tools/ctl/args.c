@@ -68,6 +68,8 @@ void ctl_usage(FILE *f)
 static int fail(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The reason quotes arguments, which may hold any byte: it stays one
+ * printable line (control bytes become '?'). */
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
     va_list ap;
@@ -75,6 +77,9 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, len, fmt, ap);
     va_end(ap);
+    for (char *p = err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return CTL_EXIT_USAGE;
 }
 
