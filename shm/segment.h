@@ -25,8 +25,9 @@
  *   registry      hdr + cap  everyone        under its robust mutex
  *   actors[w]     (A+1)x40 B worker w        per-actor counters, by slot
  *                                            (A = actors_max)
- *   postmortem    N x ~1 KiB supervisor      last death of each worker
- *                                            (struct airsrt_postmortem)
+ *   postmortem    N x 968 B  supervisor      last death of each worker
+ *                                            (struct airsrt_postmortem);
+ *                                            read-only to workers
  *
  * Pages nobody touches cost no memory, so N^2 rings are cheap until used.
  */

@@ -656,6 +656,48 @@ Test(ctl, postmortem_json_lists_the_flight_recorder, .timeout = 60,
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 
+Test(ctl, postmortem_of_a_death_between_handlers_shows_no_actor,
+     .timeout = 60, .fini = rh_fini)
+{
+    char path[300];
+    pid_t pid;
+
+    start_system(NULL);
+    wait_ready();
+    cr_assert_eq(ctl("-r", rh.name, "send", "rec.0", "5", "a"), 0, "%s", err);
+    cr_assert_eq(ctl("-r", rh.name, "send", "rec.0", "6", "bc"), 0, "%s",
+                 err);
+    snprintf(path, sizeof(path), "%s/rec0.txt", rh.dir);
+    file_wait(path, "type=0x6");
+    pid = rh_worker_pid(0);
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    rh_wait_event(line, sizeof(line), WAIT, 1,
+                  "\"event\":\"worker_restarted\"", "\"worker\":\"a[0]\"",
+                  NULL);
+    cr_assert_eq(ctl("-r", rh.name, "postmortem", "0"), 0, "%s", err);
+    mask(out, OUT, "pid ([0-9]+)", "PID");
+    mask(out, OUT, "died ([^ ]+ after [0-9.]+s) up", "WHEN");
+    mask(out, OUT, "^  ([0-9]+ms +)", "AT           ");
+    mask(out, OUT, "0x([0-9a-f]{16})", "ID");
+    cr_assert_str_eq(out,
+        "worker a[0] (index 0): 1 death recorded, the last:\n"
+        "  incarnation 1, pid PID, killed by signal 9 (SIGKILL), crashed\n"
+        "  died WHEN up\n"
+        "  handling: nothing (between handlers)\n"
+        "last 2 envelopes handled, oldest first:\n"
+        "  AT           TYPE         SENDER               RECIPIENT          "
+        "  MESSAGE_ID           LEN\n"
+        "  AT           0x5          -                    <0.1:1.1>          "
+        "  0xID   1\n"
+        "  AT           0x6          -                    <0.1:1.1>          "
+        "  0xID   2\n");
+    cr_assert_eq(ctl("-r", rh.name, "postmortem", "0", "--json"), 0);
+    assert_json(out);
+    cr_assert_not_null(strstr(out, "\"handling\":null,\"flight\":[{"),
+                       "%s", out);
+    cr_assert_eq(rh_stop(SIGTERM), 0);
+}
+
 /* ---- errors ---- */
 
 Test(ctl, help_prints_usage_and_exits_0)
