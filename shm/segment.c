@@ -147,6 +147,9 @@ void airsrt_shm_layout_compute(const struct airsrt_shm_params *p,
     l->actors_stride = round_up(((uint64_t)p->actors_max + 1) *
                                 sizeof(struct airsrt_actor_stats), page);
     off += n * l->actors_stride;
+    /* ---- airsrt-ctl: postmortem records ---- */
+    l->postmortem_off = off;
+    off += round_up(n * sizeof(struct airsrt_postmortem), page);
     l->total_size = off;
 }
 
@@ -392,8 +395,9 @@ static int map_and_check(struct airsrt_shm *shm)
         return shm_fail(shm, -EPROTO, "%s is not an airsrt segment: too "
                         "small (%lld bytes)", shm->path, (long long)st.st_size);
     shm->size = (size_t)st.st_size;
-    shm->base = mmap(NULL, shm->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     shm->fd, 0);
+    shm->base = mmap(NULL, shm->size,
+                     shm->is_ro ? PROT_READ : PROT_READ | PROT_WRITE,
+                     MAP_SHARED, shm->fd, 0);
     if (shm->base == MAP_FAILED) {
         shm->base = NULL;
         return shm_fail(shm, -errno, "cannot map %s: %s", shm->path,
@@ -406,15 +410,16 @@ static int map_and_check(struct airsrt_shm *shm)
     return rc;
 }
 
-int airsrt_shm_attach(struct airsrt_shm *shm, const char *name)
+static int attach_name(struct airsrt_shm *shm, const char *name, bool is_ro)
 {
     int rc;
 
     shm_reset(shm);
+    shm->is_ro = is_ro;
     rc = set_path(shm, name);
     if (rc < 0)
         return rc;
-    shm->fd = shm_open(shm->path, O_RDWR | O_CLOEXEC, 0);
+    shm->fd = shm_open(shm->path, (is_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
     if (shm->fd < 0) {
         rc = -errno;
         if (rc == -ENOENT)
@@ -432,6 +437,16 @@ int airsrt_shm_attach(struct airsrt_shm *shm, const char *name)
         memcpy(shm->err, err, sizeof(err));
     }
     return rc;
+}
+
+int airsrt_shm_attach(struct airsrt_shm *shm, const char *name)
+{
+    return attach_name(shm, name, false);
+}
+
+int airsrt_shm_attach_ro(struct airsrt_shm *shm, const char *name)
+{
+    return attach_name(shm, name, true);
 }
 
 int airsrt_shm_attach_fd(struct airsrt_shm *shm, int fd)
@@ -544,6 +559,15 @@ struct airsrt_actor_stats *airsrt_shm_actor_stats(const struct airsrt_shm *shm,
         return NULL;
     return (void *)(shm->base + shm->layout.actors_off +
                     w * shm->layout.actors_stride);
+}
+
+struct airsrt_postmortem *airsrt_shm_postmortem(const struct airsrt_shm *shm,
+                                                uint32_t w)
+{
+    if (w >= shm->params.nworkers)
+        return NULL;
+    return (void *)(shm->base + shm->layout.postmortem_off +
+                    w * sizeof(struct airsrt_postmortem));
 }
 
 static struct airsrt_ring_cons *cons_block(const struct airsrt_shm *shm,

@@ -25,6 +25,9 @@
  *   registry      hdr + cap  everyone        under its robust mutex
  *   actors[w]     (A+1)x40 B worker w        per-actor counters, by slot
  *                                            (A = actors_max)
+ *   postmortem    N x 968 B  supervisor      last death of each worker
+ *                                            (struct airsrt_postmortem);
+ *                                            read-only to workers
  *
  * Pages nobody touches cost no memory, so N^2 rings are cheap until used.
  */
@@ -78,6 +81,7 @@ struct airsrt_shm_layout {
     uint64_t doorbell_off;
     uint64_t registry_off, registry_size;
     uint64_t actors_off, actors_stride;
+    uint64_t postmortem_off;      /* airsrt-ctl: N x struct airsrt_postmortem */
     uint64_t total_size;
 };
 
@@ -168,6 +172,62 @@ struct airsrt_worker_topics {
 };
 static_assert(sizeof(struct airsrt_worker_topics) == 264, "shm ABI");
 
+/* ---- airsrt-ctl: flight recorder ---- */
+/*
+ * The flight recorder: the last AIRSRT_FLIGHT_ENTRIES envelopes a worker
+ * handled, at the end of its self page, so that the report of a crash
+ * can show what led to it (airsrt-ctl postmortem).
+ *
+ *  off  field       written by        read by              ordering
+ *    0  count       the worker alone  supervisor, tools    release store
+ *    8  entries[]   the worker alone  supervisor, tools    relaxed
+ *
+ * count is how many envelopes were ever recorded this incarnation; the
+ * entry of the n-th (0-based) is entries[n % AIRSRT_FLIGHT_ENTRIES].
+ * Writer (worker/scheduler.c handle_one, the hot path): the entry's
+ * fields with relaxed stores, then count + 1 with a release store; no
+ * lock, no fence, no read-modify-write. Reader: count with acquire
+ * (pairs with that release: entries below count are written), then the
+ * last min(count, K) entries with relaxed loads. A reader of a live
+ * worker may see an entry being overwritten (mixed fields): the record
+ * is exact only once the writer is gone, which is when the supervisor
+ * copies it into the postmortem record. Everything here is untrusted
+ * for its reader: count is clamped to K, addresses are validated before
+ * they are printed, lengths are only printed.
+ *
+ * handled_ns is the worker's poll clock (CLOCK_MONOTONIC at the start
+ * of the poll that handled it), not a fresh reading per envelope: a
+ * clock read per message would cost more than the rest of the record.
+ * sender holds a struct airsrt_address as two words, so that each store
+ * is a single relaxed atomic.
+ *
+ * An envelope is recorded just before its handler runs, so the newest
+ * entry of a worker that died in a handler (is_handling) is the envelope
+ * that was being handled.
+ *
+ * What a crash leaves behind: the entries as they were, with the last
+ * count published; a worker killed mid-record leaves one entry mixed but
+ * not counted, so it is overwritten, never shown. The next incarnation
+ * zeroes the page (and so the recorder) before it runs an actor.
+ */
+#define AIRSRT_FLIGHT_ENTRIES 16u
+struct airsrt_flight_entry {
+    _Atomic uint64_t handled_ns;
+    _Atomic uint64_t message_id;
+    _Atomic uint32_t type;
+    _Atomic uint32_t payload_len;
+    _Atomic uint64_t sender[2];               /* struct airsrt_address */
+    _Atomic uint32_t recipient_slot;          /* the actor that handled it */
+    _Atomic uint32_t recipient_generation;
+};
+static_assert(sizeof(struct airsrt_flight_entry) == 48, "shm ABI");
+
+struct airsrt_flight_recorder {
+    _Atomic uint64_t count;
+    struct airsrt_flight_entry entries[AIRSRT_FLIGHT_ENTRIES];
+};
+static_assert(sizeof(struct airsrt_flight_recorder) == 776, "shm ABI");
+
 /* Worker-written part of a worker slot, one page per worker, writable by
  * that worker alone; each field a relaxed atomic, read as a snapshot. A
  * crashed worker leaves it as it was at the crash: that is how a crash
@@ -211,6 +271,8 @@ struct airsrt_worker_self {
     char type_names[AIRSRT_WORKER_TYPE_NAMES][AIRSRT_TYPE_NAME_MAX + 1];
     /* ---- topic.c ---- */
     struct airsrt_worker_topics topics;
+    /* ---- airsrt-ctl: flight recorder (scheduler.c) ---- */
+    struct airsrt_flight_recorder flight;
 };
 
 /*
@@ -263,12 +325,76 @@ static_assert(sizeof(struct airsrt_actor_stats) == 40, "shm ABI");
 static_assert(offsetof(struct airsrt_actor_stats, handled) == 24, "shm ABI");
 static_assert(offsetof(struct airsrt_actor_stats, pool_id) == 20, "shm ABI");
 
+/* ---- airsrt-ctl: postmortem records ---- */
+/*
+ * The postmortem record of worker w: its last death (not a normal exit),
+ * one per worker slot in the postmortem region, so that airsrt-ctl
+ * postmortem can show it after the restart has rewritten the self page.
+ *
+ * Written by the supervisor alone (supervisor/recovery.c), after the
+ * worker's process is gone and before its next incarnation is started,
+ * from the dead incarnation's self page (still as the crash left it) and
+ * from how the process ended. Read by tools, lock-free, with a seqlock:
+ * the writer makes seq odd (relaxed), a release fence, the fields with
+ * plain stores, seq even with a release store; the reader loads seq
+ * with acquire (odd: retry), copies the record, an acquire fence, seq
+ * again (changed: retry), a bounded number of tries. deaths counts the
+ * records ever written for this slot; 0 means no death recorded.
+ *
+ *  field         meaning
+ *  seq           seqlock, see above
+ *  deaths        records written so far
+ *  incarnation   of the worker that died
+ *  pid           its process id
+ *  status        exit status, or -1 when a signal ended it
+ *  signal        the signal that ended it, or 0
+ *  reason        enum airsrt_postmortem_reason
+ *  is_handling   1 if it died inside a handler: actor, actor_type,
+ *                actor_name and message_type then name it; else they
+ *                are empty (actor null)
+ *  died_ns       CLOCK_REALTIME when the supervisor learnt of the death
+ *  uptime_ns     how long that incarnation had run
+ *  flight        copy of its flight recorder (see above)
+ *
+ * Untrusted for tools like any shared memory: strings are read up to
+ * their array's end, counts clamped, addresses validated.
+ * What a crash leaves behind: the supervisor dying mid-write leaves seq
+ * odd, but its workers and the segment go with it; readers give up.
+ */
+enum airsrt_postmortem_reason {
+    AIRSRT_PM_CRASHED = 0,          /* a signal or a non-zero exit status */
+    AIRSRT_PM_HANG,                 /* killed by the supervisor, heartbeat */
+    AIRSRT_PM_ESCALATED,            /* actor supervision gave up */
+};
+
+struct airsrt_postmortem {
+    _Atomic uint32_t seq;
+    _Atomic uint32_t deaths;
+    uint32_t incarnation;
+    int32_t pid;
+    int32_t status;
+    int32_t signal;
+    uint32_t reason;
+    uint32_t is_handling;
+    uint64_t died_ns;
+    uint64_t uptime_ns;
+    struct airsrt_address actor;
+    uint32_t message_type;
+    uint32_t reserved;
+    char actor_type[AIRSRT_TYPE_NAME_MAX + 1];
+    char actor_name[AIRSRT_REGISTRY_NAME_MAX + 1];
+    struct airsrt_flight_recorder flight;
+};
+static_assert(sizeof(struct airsrt_postmortem) == 968, "shm ABI");
+static_assert(offsetof(struct airsrt_postmortem, flight) == 192, "shm ABI");
+
 /* A process's view of a segment. Not shared. */
 struct airsrt_shm {
     uint8_t *base;
     size_t size;
     int fd;
     bool is_owner;                /* created it: destroy unlinks it */
+    bool is_ro;                   /* airsrt-ctl: attached read-only */
     struct airsrt_shm_hdr *hdr;
     struct airsrt_shm_params params;    /* validated copies */
     struct airsrt_shm_layout layout;
@@ -303,6 +429,11 @@ int airsrt_shm_create(struct airsrt_shm *shm, const char *name,
  * another layout version. shm->err says which. */
 int airsrt_shm_attach(struct airsrt_shm *shm, const char *name);
 
+/* airsrt-ctl: as airsrt_shm_attach, but opens and maps the segment
+ * read-only, for tools that only look: a stray store faults. -EACCES:
+ * no permission on the segment. */
+int airsrt_shm_attach_ro(struct airsrt_shm *shm, const char *name);
+
 /* Attaches an inherited descriptor (workers); takes ownership of fd. */
 int airsrt_shm_attach_fd(struct airsrt_shm *shm, int fd);
 
@@ -332,6 +463,10 @@ struct airsrt_registry_hdr *airsrt_shm_registry(const struct airsrt_shm *shm);
 /* Entry 0 of worker w's actors region (actors_max + 1 entries). */
 struct airsrt_actor_stats *airsrt_shm_actor_stats(const struct airsrt_shm *shm,
                                                   uint32_t w);
+
+/* airsrt-ctl: worker w's postmortem record; NULL past nworkers. */
+struct airsrt_postmortem *airsrt_shm_postmortem(const struct airsrt_shm *shm,
+                                                uint32_t w);
 
 /* Binds r to the data ring from -> to; the caller then attaches a role. */
 int airsrt_shm_data_ring(const struct airsrt_shm *shm, uint32_t from,

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <bsd/string.h>
 
@@ -74,6 +75,74 @@ static bool crash_report_read(const struct airsrt_supervisor *s,
         snprintf(cr->actor, sizeof(cr->actor), "%s#%" PRIu32,
                  cr->type[0] ? cr->type : "actor", a.slot);
     return true;
+}
+
+/* ---- airsrt-ctl: postmortem record ---- */
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The fields of pm from the dead incarnation's self page (still as the
+ * crash left it: nothing rewrites it before the next start) and cr. */
+static void postmortem_fill(const struct airsrt_supervisor *s,
+                            const struct sv_worker *wk,
+                            const struct sv_exit *ex, bool has_report,
+                            const struct crash_report *cr,
+                            struct airsrt_postmortem *pm)
+{
+    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
+    bool is_ours = atomic_load(&self->incarnation) == wk->incarnation;
+
+    pm->incarnation = wk->incarnation;
+    pm->pid = wk->pid;
+    pm->status = ex->status;
+    pm->signal = ex->signal;
+    pm->reason = ex->is_hang ? AIRSRT_PM_HANG :
+                 ex->signal == 0 && ex->status == AIRSRT_EXIT_ESCALATED ?
+                 AIRSRT_PM_ESCALATED : AIRSRT_PM_CRASHED;
+    pm->died_ns = realtime_ns();
+    pm->uptime_ns = airsrt_now_ns() - wk->started_ns;
+    pm->is_handling = has_report;
+    pm->actor = AIRSRT_ADDRESS_NULL;
+    pm->message_type = 0;
+    memset(pm->actor_type, 0, sizeof(pm->actor_type));
+    memset(pm->actor_name, 0, sizeof(pm->actor_name));
+    memset(&pm->flight, 0, sizeof(pm->flight));
+    if (has_report) {
+        pm->actor = self->handling_actor;
+        pm->message_type = (uint32_t)cr->message_type;
+        memcpy(pm->actor_type, cr->type, sizeof(pm->actor_type));
+        strlcpy(pm->actor_name, cr->actor, sizeof(pm->actor_name));
+    }
+    /* The writer is gone: a plain copy is a consistent one. */
+    if (is_ours)
+        memcpy(&pm->flight, &self->flight, sizeof(pm->flight));
+}
+
+/* Writes worker wk's postmortem record under its seqlock (segment.h)
+ * before the slot is reused: the restart rewrites the self page. */
+static void postmortem_write(struct airsrt_supervisor *s,
+                             const struct sv_worker *wk,
+                             const struct sv_exit *ex, bool has_report,
+                             const struct crash_report *cr)
+{
+    struct airsrt_postmortem *pm = airsrt_shm_postmortem(&s->shm, wk->w);
+    uint32_t seq = atomic_load_explicit(&pm->seq, memory_order_relaxed);
+
+    atomic_store_explicit(&pm->seq, seq | 1u, memory_order_relaxed);
+    /* Pairs with the readers' acquire fence: no field below is seen
+     * without the odd seq. */
+    atomic_thread_fence(memory_order_release);
+    postmortem_fill(s, wk, ex, has_report, cr, pm);
+    atomic_store_explicit(&pm->deaths,
+                          atomic_load_explicit(&pm->deaths,
+                                               memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&pm->seq, (seq | 1u) + 1, memory_order_release);
 }
 
 /* Takes and releases every robust lock a worker could have died holding;
@@ -154,17 +223,20 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&s->shm, wk->w);
     struct crash_report cr;
     struct airsrt_registry reg;
-    bool is_normal = sv_exit_is_normal(ex);
+    bool is_normal = sv_exit_is_normal(ex), has_report = false;
     struct airsrt_event ev;
     ssize_t rc;
 
     sv_event_fill(s, &ev, event, wk, ex, exit_reason(ex));
-    if (!is_normal && crash_report_read(s, wk, &cr)) {
+    if (!is_normal && (has_report = crash_report_read(s, wk, &cr))) {
         ev.actor = cr.actor;
         ev.actor_type = cr.type[0] ? cr.type : NULL;
         ev.message_type = cr.message_type;
     }
     airsrt_eventlog_write(&s->log, &ev);
+    /* ---- airsrt-ctl: postmortem record ---- */
+    if (!is_normal)
+        postmortem_write(s, wk, ex, has_report, &cr);
     totals_keep(s, wk);
     locks_recover(s);
     /* Fails only if a hung process holds the registry lock: the names

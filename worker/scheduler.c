@@ -13,6 +13,8 @@
  * its doorbell until a sender rings it, a signal comes, or the heartbeat
  * is due: no work, no CPU.
  */
+#include <string.h>
+
 #include "shm/cpu.h"
 #include "shm/doorbell.h"
 #include "worker/worker_impl.h"
@@ -46,6 +48,34 @@ static struct actor *runq_pop(struct airsrt_worker *w)
 }
 
 
+/* ---- airsrt-ctl: flight recorder ---- */
+/* Records e, handled by a, in our self page's flight recorder
+ * (segment.h): relaxed stores into the entry, then one release store of
+ * the count, which only we write, so no read-modify-write is needed. */
+static void flight_record(struct airsrt_worker *w, const struct actor *a,
+                          const struct airsrt_envelope *e)
+{
+    struct airsrt_flight_recorder *fr = &w->self->flight;
+    uint64_t n = atomic_load_explicit(&fr->count, memory_order_relaxed);
+    struct airsrt_flight_entry *fe = &fr->entries[n % AIRSRT_FLIGHT_ENTRIES];
+    uint64_t sender[2];
+
+    memcpy(sender, &e->sender, sizeof(sender));
+    atomic_store_explicit(&fe->handled_ns, w->now_ns, memory_order_relaxed);
+    atomic_store_explicit(&fe->message_id, e->message_id, memory_order_relaxed);
+    atomic_store_explicit(&fe->type, e->type, memory_order_relaxed);
+    atomic_store_explicit(&fe->payload_len, e->payload_len,
+                          memory_order_relaxed);
+    atomic_store_explicit(&fe->sender[0], sender[0], memory_order_relaxed);
+    atomic_store_explicit(&fe->sender[1], sender[1], memory_order_relaxed);
+    atomic_store_explicit(&fe->recipient_slot, a->addr.slot,
+                          memory_order_relaxed);
+    atomic_store_explicit(&fe->recipient_generation, a->addr.generation,
+                          memory_order_relaxed);
+    /* Pairs with the acquire of readers: the entry is whole below count. */
+    atomic_store_explicit(&fr->count, n + 1, memory_order_release);
+}
+
 /* Handles one envelope; m is freed after the failure (if any) was dealt
  * with, since on_error may look at it. */
 static void handle_one(struct airsrt_worker *w, struct airsrt_ctx *ctx,
@@ -64,6 +94,7 @@ static void handle_one(struct airsrt_worker *w, struct airsrt_ctx *ctx,
     atomic_store_explicit(&w->self->handling_type, m->env.type,
                           memory_order_relaxed);
     atomic_store_explicit(&w->self->is_handling, 1, memory_order_relaxed);
+    flight_record(w, a, &m->env);
     ctx->env = &m->env;
     rc = a->type->handle(ctx, a->state, &m->env);
     ctx->env = NULL;

@@ -74,6 +74,32 @@ Test(segment, creates_mode_0600_and_attaches_by_name)
     airsrt_shm_detach(&other);
 }
 
+/* ---- airsrt-ctl: read-only attach ---- */
+Test(segment, attach_ro_maps_the_segment_read_only, .timeout = 10)
+{
+    struct airsrt_shm ro;
+    pid_t pid;
+    int status;
+
+    harness_segment(2, 0, true);
+    cr_assert_eq(airsrt_shm_attach_ro(&ro, harness_name("seg")), 0, "%s",
+                 ro.err);
+    cr_assert(ro.is_ro);
+    cr_assert_eq(memcmp(&ro.layout, &harness_shm.layout, sizeof(ro.layout)),
+                 0);
+    cr_assert_eq(airsrt_shm_postmortem(&ro, 1)->deaths, 0);
+    pid = harness_fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        ((volatile uint8_t *)airsrt_shm_postmortem(&ro, 0))[0] = 1;
+        harness_exit(0);
+    }
+    status = harness_wait(pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+              "status %#x", status);
+    airsrt_shm_detach(&ro);
+}
+
 Test(segment, attach_fd_takes_an_inherited_descriptor)
 {
     struct airsrt_shm w;
@@ -253,7 +279,8 @@ Test(segment, lays_out_page_aligned_disjoint_regions)
     l = &harness_shm.layout;
     uint64_t off[] = { l->worker_sup_off, l->worker_self_off, l->outbound_off,
                        l->inbound_off, l->ctl_off, l->doorbell_off,
-                       l->registry_off, l->actors_off, l->total_size };
+                       l->registry_off, l->actors_off, l->postmortem_off,
+                       l->total_size };
     for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
         cr_assert_eq(off[i] % (uint64_t)page, 0, "region %zu", i);
         if (i > 0)
@@ -261,7 +288,10 @@ Test(segment, lays_out_page_aligned_disjoint_regions)
     }
     cr_assert_eq(l->ctl_off - l->inbound_off, 5 * l->inbound_stride);
     cr_assert_geq(l->inbound_stride, 6 * sizeof(struct airsrt_ring_cons));
-    cr_assert_eq(l->total_size - l->actors_off, 5 * l->actors_stride);
+    cr_assert_eq(l->postmortem_off - l->actors_off, 5 * l->actors_stride);
+    /* ---- airsrt-ctl: the postmortem records come last ---- */
+    cr_assert_geq(l->total_size - l->postmortem_off,
+                  5 * sizeof(struct airsrt_postmortem));
     cr_assert_geq(l->actors_stride, (AIRSRT_ACTORS_MAX_DEFAULT + 1) *
                                     sizeof(struct airsrt_actor_stats));
     cr_assert_eq(harness_shm.size, l->total_size);
@@ -278,6 +308,7 @@ Test(segment, accessors_refuse_out_of_range_index)
     cr_assert_null(airsrt_shm_worker_self(&harness_shm, 2));
     cr_assert_null(airsrt_shm_doorbell(&harness_shm, 2));
     cr_assert_null(airsrt_shm_actor_stats(&harness_shm, 2));
+    cr_assert_null(airsrt_shm_postmortem(&harness_shm, 2));
     cr_assert_eq(airsrt_shm_data_ring(&harness_shm, 0, 2, &r), -EINVAL);
     cr_assert_eq(airsrt_shm_ctl_ring(&harness_shm, 2, &r), -EINVAL);
     cr_assert_eq(airsrt_shm_protect_for_worker(&harness_shm, 2), -EINVAL);
