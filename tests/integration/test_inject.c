@@ -474,12 +474,11 @@ Test(inject, kill_in_lock_is_recovered_end_to_end, .timeout = 90,
     uint32_t id;
     pid_t pid;
 
-    snprintf(sink, sizeof(sink), "/tmp/airsrt-inject-sink-%d", (int)getpid());
-    unlink(sink);
     snprintf(arg, sizeof(arg), "[worker a]\nbinary = {BIN}\n"
-             "actor = sink@sink=%s\n[worker b]\nbinary = {BIN}\n"
-             "actor = echo\n", sink);
+             "actor = sink@sink={DIR}/sink\n[worker b]\nbinary = {BIN}\n"
+             "actor = echo\n");
     rh_start("fault_injection = true\n", arg);
+    snprintf(sink, sizeof(sink), "%s/sink", rh.dir);
     await_started("b[0]", 1);
     seg_attach();
     cr_assert(seg.params.flags & AIRSRT_SHM_F_FAULT_INJECTION);
@@ -515,7 +514,6 @@ Test(inject, kill_in_lock_is_recovered_end_to_end, .timeout = 90,
     cr_assert_eq(rh_count_events("\"event\":\"worker_exited\"",
                                  "\"worker\":\"b[0]\"", NULL), 0);
     airsrt_shm_detach(&seg);
-    unlink(sink);
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 
@@ -622,16 +620,14 @@ Test(inject, corrupt_ring_resets_only_the_victims_ring_from_w,
     uint64_t before[3][3], gaps, dups, n0;
     pid_t cons;
 
-    snprintf(sink, sizeof(sink), "/tmp/airsrt-inject-csink-%d",
-             (int)getpid());
-    unlink(sink);
     /* cons[0] sinks; p[0] and p[1] each send 200000 numbered envelopes
      * (and stay up: echo keeps the worker alive once sender stops). */
     snprintf(body, sizeof(body),
-             "[worker cons]\nbinary = {BIN}\nactor = sink@sink=%s\n"
+             "[worker cons]\nbinary = {BIN}\nactor = sink@sink={DIR}/sink\n"
              "[worker p]\nbinary = {BIN}\ncount = 2\nactor = echo\n"
-             "actor = sender=sink:200000:300\n", sink);
+             "actor = sender=sink:200000:300\n");
     rh_start("hang_timeout_ms = 60000\n", body);
+    snprintf(sink, sizeof(sink), "%s/sink", rh.dir);
     /* Before the senders start (their start waits 300 ms): the victim,
      * stopped, lets their rings fill. */
     await_started("cons[0]", 1);
@@ -670,7 +666,6 @@ Test(inject, corrupt_ring_resets_only_the_victims_ring_from_w,
     cr_assert_eq(rh_count_events("\"event\":\"worker_exited\"", NULL), 0);
     airsrt_shm_detach(&seg);
     cr_assert_eq(rh_stop(SIGTERM), 0);
-    unlink(sink);
 }
 
 Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
@@ -680,11 +675,10 @@ Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
     uint64_t gaps, dups, n = harness_count(20000);
     char count[24];
 
-    snprintf(sink, sizeof(sink), "/tmp/airsrt-inject-fsink-%d", (int)getpid());
-    unlink(sink);
     snprintf(body, sizeof(body), "[worker a]\nbinary = {BIN}\nactor = echo\n"
-             "[worker b]\nbinary = {BIN}\nactor = sink@ledger=%s\n", sink);
+             "[worker b]\nbinary = {BIN}\nactor = sink@ledger={DIR}/sink\n");
     rh_start(NULL, body);
+    snprintf(sink, sizeof(sink), "%s/sink", rh.dir);
     await_started("b[0]", 1);
     for (int i = 0; i < 2000; i++) {      /* registered in pre_start */
         inject_rt("flood", "ledger", "1");
@@ -694,13 +688,13 @@ Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
     }
     cr_assert_eq(t.status, 0, "%s", t.err);
     cr_assert_eq(sink_wait(sink, 1), 1);
-    unlink(sink);
-    /* sink reopens nothing: it appends to its open file, now unlinked;
-     * restart the count on a fresh runtime instead. */
+    /* Now that the name is known to be up, count from zero on a fresh
+     * runtime. */
     cr_assert_eq(rh_stop(SIGTERM), 0);
     rh_fini();
     memset(&rh, 0, sizeof(rh));
     rh_start(NULL, body);
+    snprintf(sink, sizeof(sink), "%s/sink", rh.dir);
     await_started("b[0]", 1);
     snprintf(count, sizeof(count), "%" PRIu64, n);
     for (int i = 0; i < 2000; i++) {
@@ -727,7 +721,6 @@ Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
     cr_assert_eq(gaps, 0);
     cr_assert_eq(dups, 0);
     airsrt_shm_detach(&seg);
-    unlink(sink);
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 
@@ -737,15 +730,13 @@ Test(inject, exhaust_fills_the_rings_and_loses_nothing, .timeout = 120,
     char body[1024], sink[300];
     uint64_t gaps, dups, n = 5000, bp;
 
-    snprintf(sink, sizeof(sink), "/tmp/airsrt-inject-esink-%d",
-             (int)getpid());
-    unlink(sink);
     snprintf(body, sizeof(body),
-             "[worker cons]\nbinary = {BIN}\nactor = sink@sink=%s\n"
+             "[worker cons]\nbinary = {BIN}\nactor = sink@sink={DIR}/sink\n"
              "[worker p]\nbinary = {BIN}\nactor = echo\n"
-             "actor = sender=sink:%" PRIu64 ":300\n", sink, n);
+             "actor = sender=sink:%" PRIu64 ":300\n", n);
     rh_start("ring_bytes = 65536\npayload_max = 1024\n"
              "hang_timeout_ms = 60000\n", body);
+    snprintf(sink, sizeof(sink), "%s/sink", rh.dir);
     await_started("cons[0]", 1);
     inject_rt("exhaust", "cons[0]", "--ms", "10000");
     cr_assert_eq(t.status, 0, "%s", t.err);
@@ -764,7 +755,6 @@ Test(inject, exhaust_fills_the_rings_and_loses_nothing, .timeout = 120,
     cr_assert_gt(bp, 0, "the sender never met a full ring");
     airsrt_shm_detach(&seg);
     cr_assert_eq(rh_stop(SIGTERM), 0);
-    unlink(sink);
 }
 
 /* ---- chaos ---- */
