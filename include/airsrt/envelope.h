@@ -138,13 +138,12 @@ uint64_t airsrt_now_ns(void);
  */
 #define AIRSRT_MSGID_ORIGINS         1024u
 #define AIRSRT_MSGID_ORIGIN_SUPERVISOR 1023u
-/* airsrt-ctl: every tool process (airsrt-ctl send, ...) issues ids under
- * this one origin, its counter taken from the clock when it starts. Two
- * tools alive at once thus share an origin: each issues a handful of ids
- * from the ns it started at, so their ids collide only if one started
- * within that handful of ns after the other; unique in practice, not by
- * construction. A tool that issues many ids must take an origin of its
- * own. Like the supervisor's, the origin is a worker index too: a
+/* Every tool process (airsrt-ctl send, airsrt-inject flood) issues ids
+ * under this one origin, its counter taken from the clock when it starts
+ * and never running ahead of it (one ring push per id). Two tools alive
+ * at once thus share an origin, and their ids collide only if one issued
+ * ids past the other's start time: a flood still running when a send
+ * starts. Unique in practice, not by construction. Like the supervisor's, the origin is a worker index too: a
  * runtime of more than 1022 workers shares it with worker 1022. */
 #define AIRSRT_MSGID_ORIGIN_TOOL     1022u
 #define AIRSRT_MSGID_COUNTER_BITS    54u

@@ -227,7 +227,7 @@ Test(segment, attach_rejects_other_layout_version)
     harness_segment(2, 0, true);
     harness_shm.hdr->version = AIRSRT_SHM_VERSION + 1;
     cr_assert_eq(airsrt_shm_attach(&shm, harness_name("seg")), -EPROTONOSUPPORT);
-    cr_assert(strstr(shm.err, "layout version 4"), "%s", shm.err);
+    cr_assert(strstr(shm.err, "layout version 5"), "%s", shm.err);
 }
 
 Test(segment, attach_rejects_header_with_lying_layout)
