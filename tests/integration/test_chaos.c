@@ -1,0 +1,511 @@
+/*
+ * tests/integration/test_chaos.c - the sequenced-traffic system
+ * (tests/bin/chaos_worker.c) under faults, through a real airsrt-run:
+ * producers in two workers stream numbered envelopes by name to the
+ * consumers of three others, while workers are killed with SIGKILL and
+ * stalled with SIGSTOP/SIGCONT, or a ring is corrupted. The ledger
+ * (tests/lib/chaos_ledger.h) then proves, per stream, what the README's
+ * crash rules promise: nothing that reached a surviving ring is lost,
+ * duplicates stay within the batch read but not released, order holds;
+ * the workers never hit kept serving; every kill was followed by a
+ * restart; and nothing (segment, process, zombie, descriptor) is left.
+ *
+ * Faults come from a seeded generator (splitmix64) in the test: the same
+ * seed gives the same (delay, fault, victim) sequence. Each is printed on
+ * stderr as airsrt-inject(1) prints it. Figures go to stderr on a line
+ * starting "chaos:".
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm/ring_impl.h"
+#include "tests/lib/chaos_check.h"
+#include "tests/lib/integ_worker.h"
+#include "tests/lib/run_harness.h"
+
+TestSuite(chaos, .fini = rh_fini);
+
+/* Worker indices: the consumers' group comes first in the config, so
+ * their names exist before a producer sends. */
+#define CONS_WORKERS 3u
+#define PROD_WORKERS 2u
+#define NWORKERS     (CONS_WORKERS + PROD_WORKERS)
+#define PROD_INDEX(w) (CONS_WORKERS + (w))
+#define FAULTS_MAX   256u
+
+static const struct chaos_params params = {
+    .prod_workers = PROD_WORKERS, .prod_per_worker = 2,
+    .cons_workers = CONS_WORKERS, .cons_per_worker = 2,
+    .window = 128, .batch = 8, .tick_us = 2000,
+};
+
+static bool is_valgrind(void)
+{
+    return getenv("AIRSRT_UNDER_VALGRIND") != NULL;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    cr_assert_not_null(d);
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Writes the config (rh_write), the ledger beside it, then starts
+ * airsrt-run on them, as rh_start does. */
+static struct chaos_ledger *start_system(void)
+{
+    char body[2048], ledger[512], bin[512];
+    struct chaos_ledger *L;
+
+    snprintf(bin, sizeof(bin), "%s", wh_build_path("tests/bin/chaos_worker"));
+    snprintf(body, sizeof(body),
+             "[supervisor top]\nmax_restarts = 10000\nmax_seconds = 1\n"
+             "[worker cons]\nbinary = %s\ncount = %u\n"
+             "env = %s={DIR}/ledger\n"
+             "actor = cons@chaos.c{i}.0={i}.0\n"
+             "actor = cons@chaos.c{i}.1={i}.1\n"
+             "[worker prod]\nbinary = %s\ncount = %u\n"
+             "env = %s={DIR}/ledger\n"
+             "actor = prod={i}.0\nactor = prod={i}.1\n",
+             bin, CONS_WORKERS, CHAOS_ENV_LEDGER,
+             bin, PROD_WORKERS, CHAOS_ENV_LEDGER);
+    rh_write(NULL, body);
+    snprintf(ledger, sizeof(ledger), "%s/ledger", rh.dir);
+    L = chaos_ledger_create(ledger, &params);
+    rh.pid = harness_fork();
+    if (rh.pid == 0) {
+        const char *run = wh_build_path("bin/airsrt-run");
+
+        execl(run, run, "--quiet", rh.config, (char *)NULL);
+        harness_exit(127);
+    }
+    return L;
+}
+
+/* ---- the segment, read as a tool does ---- */
+
+static struct airsrt_shm shm;
+
+static void attach_when_up(void)
+{
+    INTEG_AWAIT_MS(airsrt_shm_attach(&shm, rh.name) == 0, 30000);
+}
+
+static uint32_t slot_state(uint32_t w)
+{
+    return atomic_load(&airsrt_shm_worker_sup(&shm, w)->state);
+}
+
+static pid_t slot_pid(uint32_t w)
+{
+    return atomic_load(&airsrt_shm_worker_sup(&shm, w)->pid);
+}
+
+static uint32_t slot_incarnation(uint32_t w)
+{
+    return atomic_load(&airsrt_shm_worker_sup(&shm, w)->incarnation);
+}
+
+static uint64_t heartbeat(uint32_t w)
+{
+    return atomic_load(&airsrt_shm_worker_self(&shm, w)->heartbeat_ns);
+}
+
+static const char *slot_name(uint32_t w)
+{
+    return airsrt_shm_worker_sup(&shm, w)->name;
+}
+
+/* Every stream flows: each consumer handled something of each. */
+static bool is_flowing(const struct chaos_ledger *L)
+{
+    for (uint32_t s = 0; s < L->nproducers * L->nconsumers; s++)
+        if (atomic_load(&L->streams[s].handled) == 0)
+            return false;
+    return true;
+}
+
+static uint32_t wait_ms(uint32_t ms)
+{
+    return is_valgrind() ? ms * 10 : ms;
+}
+
+/* Envelopes handled on the streams from producer worker pw to consumer
+ * worker cw. */
+static uint64_t pair_progress(const struct chaos_ledger *L, uint32_t pw,
+                              uint32_t cw)
+{
+    uint64_t n = 0;
+
+    for (uint32_t pk = 0; pk < params.prod_per_worker; pk++)
+        for (uint32_t ck = 0; ck < params.cons_per_worker; ck++)
+            n += atomic_load(&L->streams[chaos_stream_of(
+                     L, pw * params.prod_per_worker + pk,
+                     cw * params.cons_per_worker + ck)].handled);
+    return n;
+}
+
+/* ---- faults: a seeded generator, as airsrt-inject chaos ---- */
+
+enum { F_KILL, F_STALL };
+
+struct fault {
+    uint64_t t_ms;
+    int kind;
+    uint32_t worker;
+    pid_t pid;
+    uint32_t stall_ms;
+};
+
+struct faults {
+    struct fault f[FAULTS_MAX];
+    uint32_t n, kills, stalls, stall_recoveries;
+    pid_t pids[FAULTS_MAX];         /* every pid hit */
+};
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The victim's pid once its slot runs a process other than the one we
+ * hit last (a kill is seen by the supervisor a moment later). */
+static pid_t await_running(uint32_t w, pid_t last_hit)
+{
+    pid_t pid = 0;
+
+    INTEG_AWAIT_MS(slot_state(w) == AIRSRT_WORKER_RUNNING &&
+                   (pid = slot_pid(w)) > 0 && pid != last_hit,
+                   wait_ms(20000));
+    return pid;
+}
+
+static void stall(struct faults *fs, struct fault *f)
+{
+    uint64_t beat;
+
+    cr_assert_eq(kill(f->pid, SIGSTOP), 0);
+    integ_sleep_ms(f->stall_ms);
+    beat = heartbeat(f->worker);
+    cr_assert_eq(kill(f->pid, SIGCONT), 0);
+    /* Recovered: it polls again. */
+    INTEG_AWAIT_MS(heartbeat(f->worker) != beat, wait_ms(10000));
+    fs->stall_recoveries++;
+}
+
+/* One fault; prints it as airsrt-inject chaos does. */
+static void inject_one(struct faults *fs, struct fault *f, uint64_t start_ns)
+{
+    if (f->kind == F_KILL) {
+        fprintf(stderr, "+%llu.%03llu kill %s (worker %u, pid %d) with "
+                "SIGKILL\n", (unsigned long long)f->t_ms / 1000,
+                (unsigned long long)f->t_ms % 1000, slot_name(f->worker),
+                f->worker, (int)f->pid);
+        cr_assert_eq(kill(f->pid, SIGKILL), 0);
+        fs->kills++;
+    } else {
+        fprintf(stderr, "+%llu.%03llu stall %s (worker %u, pid %d) for "
+                "%u ms\n", (unsigned long long)f->t_ms / 1000,
+                (unsigned long long)f->t_ms % 1000, slot_name(f->worker),
+                f->worker, (int)f->pid, f->stall_ms);
+        stall(fs, f);
+        fs->stalls++;
+    }
+    (void)start_ns;
+}
+
+/* Faults at uniform gaps in [0, 2/rate] s (mean 1/rate) for duration_ms,
+ * each on a victim drawn from victims[], kill or stall (50-300 ms). */
+static void run_chaos(struct faults *fs, uint64_t seed, uint32_t duration_ms,
+                      uint32_t per_10s, const uint32_t *victims, uint32_t nv)
+{
+    uint64_t rng = seed, start = airsrt_now_ns(), t_ms = 0;
+    pid_t last_hit[NWORKERS] = { 0 };
+
+    for (;;) {
+        struct fault *f = &fs->f[fs->n];
+
+        t_ms += splitmix64(&rng) % (20000u / per_10s + 1);
+        if (t_ms >= duration_ms || fs->n == FAULTS_MAX)
+            break;
+        f->worker = victims[splitmix64(&rng) % nv];
+        f->kind = splitmix64(&rng) % 2 ? F_STALL : F_KILL;
+        f->stall_ms = 50 + (uint32_t)(splitmix64(&rng) % 251);
+        while (airsrt_now_ns() < start + t_ms * 1000000u)
+            integ_nap();
+        f->pid = await_running(f->worker, last_hit[f->worker]);
+        f->t_ms = (airsrt_now_ns() - start) / 1000000u;
+        inject_one(fs, f, start);
+        if (f->kind == F_KILL)
+            last_hit[f->worker] = f->pid;
+        fs->pids[fs->n++] = f->pid;
+    }
+}
+
+/* ---- the event log ---- */
+
+struct recovery {
+    uint32_t exits, restarts, unrecovered;
+    uint64_t worst_us;
+};
+
+/* Microseconds since the epoch of an event line's "time". */
+static uint64_t event_time_us(const char *line)
+{
+    const char *p = strstr(line, "\"time\":\"");
+    struct tm tm = { 0 };
+    char *rest;
+
+    cr_assert_not_null(p, "no time: %s", line);
+    rest = strptime(p + 8, "%Y-%m-%dT%H:%M:%S", &tm);
+    cr_assert_not_null(rest, "bad time: %s", line);
+    return (uint64_t)timegm(&tm) * 1000000u +
+           (*rest == '.' ? strtoull(rest + 1, NULL, 10) : 0);
+}
+
+/* Copies the value of a string field of line into out ("" if none). */
+static void event_field(const char *line, const char *field, char *out,
+                        size_t len)
+{
+    char key[64];
+    const char *p, *end;
+
+    snprintf(key, sizeof(key), "\"%s\":\"", field);
+    p = strstr(line, key);
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    p += strlen(key);
+    end = strchr(p, '"');
+    if (end != NULL)
+        snprintf(out, len, "%.*s", (int)(end - p), p);
+}
+
+/* Every worker_exited is followed by a worker_restarted of the same
+ * worker; the time between them is its recovery. */
+static void read_recoveries(struct recovery *r)
+{
+    FILE *f = fopen(rh.events, "r");
+    struct { char worker[64]; uint64_t t_us; bool is_down; } w[NWORKERS];
+    char *line = NULL, ev[64], name[64];
+    size_t size = 0;
+
+    memset(r, 0, sizeof(*r));
+    memset(w, 0, sizeof(w));
+    cr_assert_not_null(f);
+    while (getline(&line, &size, f) > 0) {
+        long i = rh_field_long(line, "index");
+
+        event_field(line, "event", ev, sizeof(ev));
+        event_field(line, "worker", name, sizeof(name));
+        if (i < 0 || i >= (long)NWORKERS)
+            continue;
+        if (strcmp(ev, "worker_exited") == 0) {
+            r->exits++;
+            w[i].is_down = true;
+            w[i].t_us = event_time_us(line);
+        } else if (strcmp(ev, "worker_restarted") == 0 && w[i].is_down) {
+            uint64_t d = event_time_us(line) - w[i].t_us;
+
+            r->restarts++;
+            w[i].is_down = false;
+            if (d > r->worst_us)
+                r->worst_us = d;
+        }
+    }
+    for (uint32_t i = 0; i < NWORKERS; i++)
+        r->unrecovered += w[i].is_down;
+    free(line);
+    fclose(f);
+}
+
+/* ---- the end of a run ---- */
+
+/* Lets traffic flow a moment after the last fault, stops the producers
+ * and waits until every consumer handled the last seq sent. */
+static void stop_and_drain(struct chaos_ledger *L)
+{
+    integ_sleep_ms(300);
+    atomic_store(&L->stop, 1);
+    INTEG_AWAIT_MS(chaos_is_drained(L), wait_ms(30000));
+}
+
+/* airsrt-run stops in order; nothing is left behind. */
+static void stop_system(struct chaos_ledger *L, const struct faults *fs)
+{
+    pid_t pids[NWORKERS];
+    int status;
+
+    for (uint32_t w = 0; w < NWORKERS; w++)
+        pids[w] = slot_pid(w);
+    airsrt_shm_detach(&shm);
+    chaos_ledger_unmap(L);
+    cr_assert_eq(rh_stop(SIGTERM), 0, "airsrt-run did not end cleanly");
+    for (uint32_t w = 0; w < NWORKERS; w++)
+        cr_expect(rh_pid_gone(pids[w]), "worker %u (pid %d) left", w,
+                  (int)pids[w]);
+    for (uint32_t i = 0; fs != NULL && i < fs->n; i++)
+        cr_expect(rh_pid_gone(fs->pids[i]), "pid %d left", (int)fs->pids[i]);
+    /* No child of ours is left, not even a zombie. */
+    cr_expect_eq(waitpid(-1, &status, WNOHANG), -1);
+    cr_expect_eq(errno, ECHILD);
+}
+
+static void expect_sound(const struct chaos_figures *f)
+{
+    cr_expect_eq(f->lost, 0, "envelopes lost from a surviving ring");
+    cr_expect_eq(f->dup_unexplained, 0, "duplicates outside a redelivery");
+    cr_expect_eq(f->order_violations, 0, "per-stream order broken");
+    cr_expect_eq(f->backpressure, 0, "a ring filled: the ledger is void");
+    cr_expect_leq(f->max_redelivered, AIRSRT_READ_BATCH,
+                  "more than a read batch delivered twice");
+    cr_expect_leq(f->max_mailbox, params.window,
+                  "more died in a mailbox than was in flight");
+    cr_expect_gt(f->sent, 0);
+}
+
+Test(chaos, kills_and_stalls_lose_nothing_in_rings, .timeout = 300)
+{
+    /* Victims: two consumer workers and one producer worker; cons[2] and
+     * prod[1] are never hit and must keep serving throughout. */
+    static const uint32_t victims[] = { 0, 1, PROD_INDEX(0) };
+    const uint32_t spared[] = { 2, PROD_INDEX(1) };
+    uint32_t duration = is_valgrind() ? 3000 : 8000;
+    uint64_t seed = 42, before[2];
+    struct faults *fs = calloc(1, sizeof(*fs));
+    struct chaos_figures fig;
+    struct recovery rec;
+    struct chaos_ledger *L;
+    char text[512];
+    int fds = count_fds();
+
+    cr_assert_not_null(fs);
+    L = start_system();
+    attach_when_up();
+    INTEG_AWAIT_MS(is_flowing(L), wait_ms(30000));
+    before[0] = chaos_worker_progress(L, true, 2);
+    before[1] = chaos_worker_progress(L, false, 1);
+    run_chaos(fs, seed, duration, is_valgrind() ? 10 : 20, victims, 3);
+    cr_expect_gt(chaos_worker_progress(L, true, 2), before[0],
+                 "cons[2], never hit, stopped serving");
+    cr_expect_gt(chaos_worker_progress(L, false, 1), before[1],
+                 "prod[1], never hit, stopped serving");
+    for (uint32_t i = 0; i < 2; i++)
+        cr_expect_eq(slot_incarnation(spared[i]), 1, "%s was restarted",
+                     slot_name(spared[i]));
+    stop_and_drain(L);
+    chaos_judge(L, NULL, &fig);
+    read_recoveries(&rec);
+    chaos_format(&fig, text, sizeof(text));
+    fprintf(stderr, "chaos: seed %llu faults %u (kill %u, stall %u) "
+            "recoveries %u (stalls %u) worst recovery %llu.%03llu ms; %s\n",
+            (unsigned long long)seed, fs->n, fs->kills, fs->stalls,
+            rec.restarts, fs->stall_recoveries,
+            (unsigned long long)rec.worst_us / 1000,
+            (unsigned long long)rec.worst_us % 1000, text);
+    expect_sound(&fig);
+    cr_expect_eq(fig.bad, 0);
+    cr_expect_gt(fs->n, 0);
+    cr_expect_eq(rec.exits, fs->kills, "a kill without an exit, or more");
+    cr_expect_eq(rec.restarts, fs->kills, "a kill without a restart");
+    cr_expect_eq(rec.unrecovered, 0);
+    cr_expect_eq(fs->stall_recoveries, fs->stalls);
+    stop_system(L, fs);
+    cr_expect_eq(count_fds(), fds, "descriptors leaked");
+    free(fs);
+}
+
+/* ---- a corrupt ring ---- */
+
+static uint64_t ring_corruptions(uint32_t from, uint32_t to, uint64_t *lost)
+{
+    struct airsrt_ring r;
+
+    cr_assert_eq(airsrt_shm_data_ring(&shm, from, to, &r), 0);
+    if (lost != NULL)
+        *lost = atomic_load(&r.cons->stats.lost_bytes);
+    return atomic_load(&r.cons->stats.corruptions);
+}
+
+/* Scribbles over the record at the head of the ring from -> to while its
+ * consumer is stopped, so that what it reads next is damage. */
+static void corrupt_ring(uint32_t from, uint32_t to)
+{
+    struct airsrt_ring r;
+    pid_t pid = slot_pid(to);
+    uint64_t head;
+
+    cr_assert_eq(airsrt_shm_data_ring(&shm, from, to, &r), 0);
+    cr_assert_eq(kill(pid, SIGSTOP), 0);
+    /* Pairs with the producer's release of tail: records below it are
+     * whole, and the producer does not write below head + capacity. */
+    INTEG_AWAIT_MS(atomic_load_explicit(&r.prod->tail, memory_order_acquire) >
+                   atomic_load(&r.cons->head) + 64, wait_ms(5000));
+    head = atomic_load(&r.cons->head);
+    memset(r.buf + (head & (r.capacity - 1)), 0xA5, 16);
+    fprintf(stderr, "corrupt-ring %s from %s: 16 bytes at position %llu\n",
+            slot_name(to), slot_name(from), (unsigned long long)head);
+    cr_assert_eq(kill(pid, SIGCONT), 0);
+}
+
+Test(chaos, corrupt_ring_costs_only_that_ring, .timeout = 300)
+{
+    const uint32_t victim = 1, from = PROD_INDEX(0);
+    bool is_corrupt[CHAOS_STREAMS_MAX] = { false };
+    struct chaos_figures fig;
+    struct chaos_ledger *L;
+    uint64_t other, lost_bytes;
+    char text[512];
+    int fds = count_fds();
+
+    L = start_system();
+    attach_when_up();
+    INTEG_AWAIT_MS(is_flowing(L), wait_ms(30000));
+    corrupt_ring(from, victim);
+    INTEG_AWAIT_MS(ring_corruptions(from, victim, &lost_bytes) > 0,
+                   wait_ms(10000));
+    cr_expect_gt(lost_bytes, 0, "the reset lost nothing it counted");
+    /* The victim keeps serving its other ring. */
+    other = pair_progress(L, 1, victim);
+    INTEG_AWAIT_MS(pair_progress(L, 1, victim) > other + 100, wait_ms(10000));
+    stop_and_drain(L);
+    for (uint32_t w = 0; w < NWORKERS; w++)
+        for (uint32_t v = 0; v < NWORKERS; v++)
+            if (w != v && (w != from || v != victim))
+                cr_expect_eq(ring_corruptions(w, v, NULL), 0,
+                             "ring %u -> %u saw corruption too", w, v);
+    cr_expect_eq(slot_incarnation(victim), 1, "the victim was restarted");
+    cr_expect_eq(rh_count_events("\"event\":\"worker_exited\"", NULL), 0);
+    for (uint32_t pk = 0; pk < params.prod_per_worker; pk++)
+        for (uint32_t ck = 0; ck < params.cons_per_worker; ck++)
+            is_corrupt[chaos_stream_of(L, pk, victim * params.cons_per_worker
+                                              + ck)] = true;
+    chaos_judge(L, is_corrupt, &fig);
+    chaos_format(&fig, text, sizeof(text));
+    fprintf(stderr, "chaos: corrupt-ring %s from %s: %llu bytes lost; %s\n",
+            slot_name(victim), slot_name(from),
+            (unsigned long long)lost_bytes, text);
+    expect_sound(&fig);
+    cr_expect_gt(fig.corrupt_lost, 0, "the damage cost nothing");
+    cr_expect_eq(fig.mailbox + fig.unflushed, 0);
+    stop_system(L, NULL);
+    cr_expect_eq(count_fds(), fds, "descriptors leaked");
+}
