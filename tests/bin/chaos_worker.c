@@ -25,28 +25,6 @@
 
 static struct chaos_ledger *L;
 
-/* Parses "W.K" into the actor's global id; -1 when malformed. */
-static int parse_id(const void *arg, size_t len, uint32_t per, uint32_t max)
-{
-    char text[32], *dot, *end;
-    unsigned long w, k;
-
-    if (arg == NULL || len == 0 || len >= sizeof(text))
-        return -1;
-    memcpy(text, arg, len);
-    text[len] = '\0';
-    dot = strchr(text, '.');
-    if (dot == NULL)
-        return -1;
-    w = strtoul(text, &end, 10);
-    if (end != dot)
-        return -1;
-    k = strtoul(dot + 1, &end, 10);
-    if (*end != '\0' || k >= per || w * per + k >= max)
-        return -1;
-    return (int)(w * per + k);
-}
-
 /* ---- producer ---- */
 
 struct prod {
@@ -60,25 +38,11 @@ static int tick_later(struct airsrt_ctx *ctx)
                              NULL, 0, NULL);
 }
 
-static void log_resume(uint32_t stream, uint64_t published, uint64_t pending)
-{
-    uint32_t i = atomic_fetch_add(&L->nresumes, 1);
-    struct chaos_resume *r;
-
-    if (i >= CHAOS_RESUMES_MAX)
-        return;
-    r = &L->resumes[i];
-    r->stream = stream;
-    r->published = published;
-    r->pending = pending;
-    atomic_store_explicit(&r->is_valid, 1, memory_order_release);
-}
-
 static int prod_start(struct airsrt_ctx *ctx, void *state, const void *arg,
                       size_t len)
 {
     struct prod *p = state;
-    int id = parse_id(arg, len, L->prod_per_worker, L->nproducers);
+    int id = chaos_parse_id(arg, len, L->prod_per_worker, L->nproducers);
 
     if (id < 0)
         return -EINVAL;
@@ -91,7 +55,7 @@ static int prod_start(struct airsrt_ctx *ctx, void *state, const void *arg,
         uint64_t pend = atomic_load(&s->pending);
 
         if (pend > pub) {
-            log_resume(p->id * L->nconsumers + c, pub, pend);
+            chaos_log_resume(L, p->id * L->nconsumers + c, pub, pend);
             atomic_store(&s->published, pend);
         }
     }
@@ -173,7 +137,7 @@ static int cons_start(struct airsrt_ctx *ctx, void *state, const void *arg,
                       size_t len)
 {
     struct cons *c = state;
-    int id = parse_id(arg, len, L->cons_per_worker, L->nconsumers);
+    int id = chaos_parse_id(arg, len, L->cons_per_worker, L->nconsumers);
 
     (void)ctx;
     if (id < 0)
@@ -182,44 +146,12 @@ static int cons_start(struct airsrt_ctx *ctx, void *state, const void *arg,
     return 0;
 }
 
-static void log_jump(uint32_t stream, bool is_first, uint64_t last,
-                     uint64_t seq)
-{
-    uint32_t i = atomic_fetch_add(&L->njumps, 1);
-    struct chaos_jump *j;
-
-    if (i >= CHAOS_JUMPS_MAX)
-        return;
-    j = &L->jumps[i];
-    j->stream = stream;
-    j->is_first = is_first;
-    j->last = last;
-    j->seq = seq;
-    atomic_store_explicit(&j->is_valid, 1, memory_order_release);
-}
-
-/* The stream of a well-formed envelope for consumer c; -1 otherwise. */
-static int msg_stream(const struct cons *c, const struct airsrt_envelope *env)
-{
-    const struct chaos_msg *m = env->payload_len == sizeof(*m)
-                                ? (const void *)env->payload : NULL;
-
-    if (env->type != CHAOS_T_DATA || m == NULL || m->magic != CHAOS_MSG_MAGIC ||
-        m->stream >= L->nproducers * L->nconsumers ||
-        m->stream % L->nconsumers != c->id || m->seq == 0 ||
-        m->seq >= CHAOS_SEQ_MAX || m->check != chaos_msg_check(m->stream,
-                                                               m->seq))
-        return -1;
-    return (int)m->stream;
-}
-
 static int cons_handle(struct airsrt_ctx *ctx, void *state,
                        const struct airsrt_envelope *env)
 {
     struct cons *c = state;
-    int stream = msg_stream(c, env);
-    struct chaos_stream *s;
-    uint64_t seq, last;
+    int stream = chaos_msg_stream(L, c->id, env);
+    uint64_t seq;
     uint32_t p;
 
     (void)ctx;
@@ -227,18 +159,10 @@ static int cons_handle(struct airsrt_ctx *ctx, void *state,
         atomic_fetch_add(&L->bad_payloads, 1);
         return 0;
     }
-    s = &L->streams[stream];
     p = (uint32_t)stream / L->nconsumers;
     memcpy(&seq, env->payload + offsetof(struct chaos_msg, seq), sizeof(seq));
-    atomic_fetch_add(&L->counts[stream][seq], 1);
-    last = atomic_load(&s->last);
-    if (seq != last + 1)
-        log_jump((uint32_t)stream, !c->has_seen[p], last, seq);
+    chaos_record(L, (uint32_t)stream, seq, !c->has_seen[p]);
     c->has_seen[p] = true;
-    atomic_store(&s->last, seq);
-    if (seq > atomic_load(&s->high))
-        atomic_store(&s->high, seq);
-    atomic_fetch_add(&s->handled, 1);
     return 0;
 }
 

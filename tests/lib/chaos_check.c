@@ -1,49 +1,30 @@
 /*
  * tests/lib/chaos_check.c - see chaos_check.h. Reads the ledger only
  * after the traffic stopped, but every field through its atomic: the
- * workers may still be shutting down.
+ * workers may still be shutting down. The ledger is bytes that other
+ * processes wrote: every count and index in it is checked before use
+ * (fuzz/fuzz_chaos_ledger.c). No Criterion here, so that the fuzz
+ * harness can compile this file in whole.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
-
-#include <criterion/criterion.h>
 
 #include "tests/lib/chaos_check.h"
-
-struct chaos_ledger *chaos_ledger_create(const char *path,
-                                         const struct chaos_params *p)
-{
-    struct chaos_ledger *L;
-    int fd;
-
-    cr_assert_leq(p->prod_workers * p->prod_per_worker, CHAOS_PRODUCERS_MAX);
-    cr_assert_leq(p->cons_workers * p->cons_per_worker, CHAOS_CONSUMERS_MAX);
-    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-    /* Sparse: pages of counts nobody touches cost nothing. */
-    cr_assert_eq(ftruncate(fd, (off_t)sizeof(*L)), 0);
-    L = mmap(NULL, sizeof(*L), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    cr_assert_neq(L, MAP_FAILED);
-    L->nproducers = p->prod_workers * p->prod_per_worker;
-    L->nconsumers = p->cons_workers * p->cons_per_worker;
-    L->prod_per_worker = p->prod_per_worker;
-    L->cons_per_worker = p->cons_per_worker;
-    L->window = p->window;
-    L->batch = p->batch;
-    L->tick_us = p->tick_us;
-    L->magic = CHAOS_MAGIC;
-    return L;
-}
 
 void chaos_ledger_unmap(struct chaos_ledger *L)
 {
     if (L != NULL)
         munmap(L, sizeof(*L));
+}
+
+bool chaos_ledger_is_sane(const struct chaos_ledger *L)
+{
+    return L->magic == CHAOS_MAGIC && L->nproducers >= 1 &&
+           L->nproducers <= CHAOS_PRODUCERS_MAX && L->nconsumers >= 1 &&
+           L->nconsumers <= CHAOS_CONSUMERS_MAX && L->prod_per_worker >= 1 &&
+           L->cons_per_worker >= 1;
 }
 
 uint32_t chaos_stream_of(const struct chaos_ledger *L, uint32_t producer,
@@ -151,7 +132,8 @@ static void judge_jumps(const struct chaos_ledger *L, const bool *is_corrupt,
         const struct chaos_jump *j = &L->jumps[i];
         struct excuses x = { L, j->stream, false };
 
-        if (!atomic_load_explicit(&j->is_valid, memory_order_acquire)) {
+        if (!atomic_load_explicit(&j->is_valid, memory_order_acquire) ||
+            j->stream >= L->nproducers * L->nconsumers) {
             f->torn++;
             continue;
         }
@@ -196,10 +178,12 @@ static void judge_seq(const struct excuses *x, uint64_t seq,
         f->lost++;
 }
 
-void chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,
-                 struct chaos_figures *f)
+int chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,
+                struct chaos_figures *f)
 {
     memset(f, 0, sizeof(*f));
+    if (!chaos_ledger_is_sane(L))
+        return -EINVAL;
     f->bad = atomic_load(&L->bad_payloads);
     for (uint32_t s = 0; s < L->nproducers * L->nconsumers; s++) {
         const struct chaos_stream *st = &L->streams[s];
@@ -216,6 +200,7 @@ void chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,
             judge_seq(&x, seq, f);
     }
     judge_jumps(L, is_corrupt, f);
+    return 0;
 }
 
 void chaos_format(const struct chaos_figures *f, char *out, size_t len)

@@ -49,10 +49,6 @@ struct chaos_figures {
     uint32_t torn;              /* ledger entries a kill left half-made */
 };
 
-/* Creates the ledger file at path for p (stop 0, counters 0) and maps it;
- * fails the test on error. Unmap with chaos_ledger_unmap(). */
-struct chaos_ledger *chaos_ledger_create(const char *path,
-                                         const struct chaos_params *p);
 void chaos_ledger_unmap(struct chaos_ledger *L);
 
 /* Stream number of (producer, consumer). */
@@ -69,10 +65,15 @@ uint64_t chaos_worker_progress(const struct chaos_ledger *L, bool cons,
  * handled the last seq sent. */
 bool chaos_is_drained(const struct chaos_ledger *L);
 
-/* Judges the ledger (above). is_corrupt[stream] marks streams whose ring
- * was corrupted on purpose; NULL for none. */
-void chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,
-                 struct chaos_figures *f);
+/* True if the ledger's header is one this file can walk (magic, counts
+ * within the maxima): every other function here asks for a sane one. */
+bool chaos_ledger_is_sane(const struct chaos_ledger *L);
+
+/* Judges the ledger (above) into *f: 0, or -EINVAL when it is not sane.
+ * is_corrupt[stream] marks streams whose ring was corrupted on purpose
+ * (CHAOS_STREAMS_MAX entries); NULL for none. */
+int chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,
+                struct chaos_figures *f);
 
 /* One line of figures, for the test's stderr. */
 void chaos_format(const struct chaos_figures *f, char *out, size_t len);

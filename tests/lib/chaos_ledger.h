@@ -40,13 +40,18 @@
 #ifndef AIRSRT_TESTS_CHAOS_LEDGER_H
 #define AIRSRT_TESTS_CHAOS_LEDGER_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "airsrt/envelope.h"
 
 #define CHAOS_MAGIC         0x4c53414843ull     /* "CHASL" */
 #define CHAOS_ENV_LEDGER    "CHAOS_LEDGER"
@@ -128,6 +133,96 @@ static inline uint64_t chaos_msg_check(uint32_t stream, uint64_t seq)
     return x ^ (x >> 29);
 }
 
+/* Parses a spawn argument "W.K" into the actor's id W * per + K, below
+ * max; -1 when malformed. */
+static inline int chaos_parse_id(const void *arg, size_t len, uint32_t per,
+                                 uint32_t max)
+{
+    char text[32], *dot, *end;
+    unsigned long w, k;
+
+    if (arg == NULL || len == 0 || len >= sizeof(text) || per == 0)
+        return -1;
+    memcpy(text, arg, len);
+    text[len] = '\0';
+    dot = strchr(text, '.');
+    if (dot == NULL || dot == text || dot[1] < '0' || dot[1] > '9' ||
+        text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    w = strtoul(text, &end, 10);
+    if (end != dot || errno != 0 || w >= max)
+        return -1;
+    k = strtoul(dot + 1, &end, 10);
+    if (*end != '\0' || errno != 0 || k >= per || w * per + k >= max)
+        return -1;
+    return (int)(w * per + k);
+}
+
+/* The stream of env if it is a well-formed CHAOS_T_DATA envelope for
+ * consumer c of ledger L (its payload came through shared memory, and
+ * is checked whole); -1 otherwise. */
+static inline int chaos_msg_stream(const struct chaos_ledger *L, uint32_t c,
+                                   const struct airsrt_envelope *env)
+{
+    struct chaos_msg m;
+
+    if (env->type != CHAOS_T_DATA || env->payload_len != sizeof(m))
+        return -1;
+    memcpy(&m, env->payload, sizeof(m));
+    if (m.magic != CHAOS_MSG_MAGIC || L->nconsumers == 0 ||
+        m.stream >= L->nproducers * L->nconsumers ||
+        m.stream % L->nconsumers != c || m.seq == 0 ||
+        m.seq >= CHAOS_SEQ_MAX || m.check != chaos_msg_check(m.stream, m.seq))
+        return -1;
+    return (int)m.stream;
+}
+
+/* Producer: (published, pending] of stream was left uncertain by a
+ * killed predecessor. */
+static inline void chaos_log_resume(struct chaos_ledger *L, uint32_t stream,
+                                    uint64_t published, uint64_t pending)
+{
+    uint32_t i = atomic_fetch_add(&L->nresumes, 1);
+    struct chaos_resume *r;
+
+    if (i >= CHAOS_RESUMES_MAX)
+        return;
+    r = &L->resumes[i];
+    r->stream = stream;
+    r->published = published;
+    r->pending = pending;
+    atomic_store_explicit(&r->is_valid, 1, memory_order_release);
+}
+
+/* Consumer: handled seq (1 .. CHAOS_SEQ_MAX - 1) of stream; is_first if
+ * it is the first of the stream this process handled. */
+static inline void chaos_record(struct chaos_ledger *L, uint32_t stream,
+                                uint64_t seq, bool is_first)
+{
+    struct chaos_stream *s = &L->streams[stream];
+    uint64_t last = atomic_load(&s->last);
+
+    atomic_fetch_add(&L->counts[stream][seq], 1);
+    if (seq != last + 1) {
+        uint32_t i = atomic_fetch_add(&L->njumps, 1);
+
+        if (i < CHAOS_JUMPS_MAX) {
+            struct chaos_jump *j = &L->jumps[i];
+
+            j->stream = stream;
+            j->is_first = is_first;
+            j->last = last;
+            j->seq = seq;
+            atomic_store_explicit(&j->is_valid, 1, memory_order_release);
+        }
+    }
+    atomic_store(&s->last, seq);
+    if (seq > atomic_load(&s->high))
+        atomic_store(&s->high, seq);
+    atomic_fetch_add(&s->handled, 1);
+}
+
 /* Maps the ledger file at path shared; NULL on failure. */
 static inline struct chaos_ledger *chaos_ledger_map(const char *path)
 {
@@ -141,7 +236,11 @@ static inline struct chaos_ledger *chaos_ledger_map(const char *path)
     close(fd);
     if (p == MAP_FAILED)
         return NULL;
-    if (((struct chaos_ledger *)p)->magic != CHAOS_MAGIC) {
+    /* Written by the test before any worker starts; checked anyway,
+     * since every index below is taken from it. */
+    if (((struct chaos_ledger *)p)->magic != CHAOS_MAGIC ||
+        ((struct chaos_ledger *)p)->nproducers - 1 >= CHAOS_PRODUCERS_MAX ||
+        ((struct chaos_ledger *)p)->nconsumers - 1 >= CHAOS_CONSUMERS_MAX) {
         munmap(p, sizeof(struct chaos_ledger));
         return NULL;
     }
