@@ -96,6 +96,10 @@ int airsrt_shm_params_check(struct airsrt_shm_params *p, char *err, size_t len)
         p->payload_max = AIRSRT_PAYLOAD_MAX_DEFAULT;
     if (p->actors_max == 0)
         p->actors_max = AIRSRT_ACTORS_MAX_DEFAULT;
+    /* ---- inject: unknown flags are a corrupt or newer header ---- */
+    if ((p->flags & ~AIRSRT_SHM_F_ALL) != 0)
+        return fail(err, len, -EINVAL, "unknown segment flags 0x%x",
+                    p->flags);
     if (p->nworkers == 0 || p->nworkers > AIRSRT_MAX_WORKERS)
         return fail(err, len, -EINVAL, "nworkers %u is not between 1 and %u",
                     p->nworkers, AIRSRT_MAX_WORKERS);

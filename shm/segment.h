@@ -61,7 +61,15 @@ struct airsrt_shm_params {
     uint32_t payload_max;         /* largest payload any ring carries */
     uint32_t actors_max;          /* actor slots per worker, 1 ..
                                      AIRSRT_MAX_ACTOR_SLOT */
+    /* ---- inject: AIRSRT_SHM_F_*, fixed at creation like the sizes ---- */
+    uint32_t flags;
 };
+/* [runtime] fault_injection = true (airsrt.ini(5)): workers honor the
+ * fault requests of struct airsrt_worker_sup (airsrt-inject(1)). In the
+ * header page, which no worker can write, so only the supervisor's
+ * config can turn it on. */
+#define AIRSRT_SHM_F_FAULT_INJECTION 0x1u
+#define AIRSRT_SHM_F_ALL             AIRSRT_SHM_F_FAULT_INJECTION
 #define AIRSRT_RING_BYTES_DEFAULT      (1u << 20)
 #define AIRSRT_CTL_RING_BYTES_DEFAULT  (256u << 10)
 #define AIRSRT_REGISTRY_CAP_DEFAULT    4096u
@@ -131,8 +139,27 @@ struct airsrt_worker_sup {
     _Atomic uint32_t restarts;
     _Atomic uint64_t started_ns;
     char name[64];                            /* "group[i]", NUL-terminated */
+    /* ---- inject: a fault request (airsrt-inject kill-in-lock) ----
+     * (incarnation << 32) | enum airsrt_fault_request, stored with
+     * release by a tool running as the owner; 0 = none. The worker of
+     * that incarnation honors it only when the header's params carry
+     * AIRSRT_SHM_F_FAULT_INJECTION (worker/fault.c). Nobody clears it:
+     * naming the incarnation is what keeps the next one from dying of it
+     * too. No envelope can reach it: only a process with the segment
+     * mapped writable (the owner's uid) writes this page. */
+    _Atomic uint64_t fault_request;
 };
 static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
+
+/* ---- inject: what a fault request asks of its worker ---- */
+enum airsrt_fault_request {
+    AIRSRT_FAULT_NONE = 0,
+    /* Take the registry's robust lock, then die by SIGKILL holding it.
+     * The registry lock is the one a worker can hold: its own control
+     * ring's lock sits in pages the protection map leaves read-only to
+     * it (only the supervisor and the tools produce there). */
+    AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK = 1,
+};
 
 /*
  * The topics a worker has local subscribers of (airsrt/topic.h), in its

@@ -57,7 +57,9 @@ enum sect_kind { SECT_NONE = 0, SECT_RUNTIME, SECT_SUPERVISOR, SECT_WORKER };
 enum {
     RK_NAME, RK_RING_BYTES, RK_CTL_RING_BYTES, RK_PAYLOAD_MAX,
     RK_REGISTRY_CAPACITY, RK_ACTORS_MAX, RK_EVENT_LOG, RK_HEARTBEAT_MS,
-    RK_HANG_TIMEOUT_MS, RK_N
+    RK_HANG_TIMEOUT_MS,
+    RK_FAULT_INJECTION,           /* inject */
+    RK_N
 };
 enum {
     SK_PARENT, SK_STRATEGY, SK_MAX_RESTARTS, SK_MAX_SECONDS,
@@ -380,6 +382,23 @@ static int set_event_log(struct parse *p, const struct key *k, void *obj,
     if (strlen(v) >= room)
         return fail_key(p, k->name, "\"%.80s...\" is too long a path", v);
     strlcpy(rt->event_log, v, sizeof(rt->event_log));
+    return 0;
+}
+
+/* ---- inject: fault_injection = BOOL, a flag of the segment ---- */
+
+static int set_fault_injection(struct parse *p, const struct key *k,
+                               void *obj, const char *v)
+{
+    struct airsrt_config_runtime *rt = obj;
+    int i = read_word(p, k, v);
+
+    if (i < 0)
+        return -EINVAL;
+    if (i % 2 == 0)               /* true, yes, 1 sit at even places */
+        rt->shm.flags |= AIRSRT_SHM_F_FAULT_INJECTION;
+    else
+        rt->shm.flags &= ~AIRSRT_SHM_F_FAULT_INJECTION;
     return 0;
 }
 
@@ -810,6 +829,10 @@ static const struct key runtime_keys[RK_N] = {
                             60000),
     [RK_HANG_TIMEOUT_MS] = NUM("hang_timeout_ms", set_u32,
                                RT(hang_timeout_ms), 1, MS_MAX),
+    /* inject */
+    [RK_FAULT_INJECTION] = { .name = "fault_injection",
+                             .set = set_fault_injection,
+                             .words = bool_words },
 };
 
 static const struct key supervisor_keys[SK_N] = {

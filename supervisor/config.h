@@ -62,7 +62,8 @@ struct airsrt_config_runtime {
     /* ring_bytes, ctl_ring_bytes, payload_max, registry_capacity,
      * actors_max as the keys give them, 0 where absent (the segment's
      * defaults); nworkers is the tree's worker count. Checked with
-     * airsrt_shm_params_check at load. */
+     * airsrt_shm_params_check at load. flags: fault_injection = true
+     * sets AIRSRT_SHM_F_FAULT_INJECTION (inject). */
     struct airsrt_shm_params shm;
     /* event_log = PATH (relative to the config file's folder) or
      * "stderr" (default): one JSON object per line. */

@@ -447,6 +447,8 @@ int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns)
     w->now_ns = airsrt_now_ns();
     atomic_store_explicit(&w->self->heartbeat_ns, w->now_ns,
                           memory_order_relaxed);
+    /* ---- inject: airsrt-inject kill-in-lock (worker/fault.c) ---- */
+    airsrt__fault_poll(w);
     if (is_supervisor_gone(w, is_stop_asked(w)) || is_stop_asked(w))
         airsrt__worker_shutdown(w, AIRSRT_EXIT_OK);
     if (!w->is_shutting_down) {

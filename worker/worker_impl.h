@@ -379,6 +379,11 @@ airsrt__worker_find_type(const struct airsrt_worker *w, const char *name);
  * exit status (AIRSRT_EXIT_*). */
 int airsrt__worker_poll(struct airsrt_worker *w, int64_t max_wait_ns);
 
+/* ---- inject: the fault hook (worker/fault.c) ----
+ * Honors a fault request for this incarnation when the segment allows
+ * fault injection; otherwise returns at once. Called once a poll. */
+void airsrt__fault_poll(struct airsrt_worker *w);
+
 /* Polls until the worker ends; returns its exit status. */
 int airsrt__worker_run(struct airsrt_worker *w);
 

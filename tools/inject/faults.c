@@ -1,0 +1,570 @@
+/*
+ * tools/inject/faults.c - the faults themselves (airsrt-inject(1)).
+ *
+ * The tool maps the whole segment writable, as its owner, but writes
+ * only what each fault needs: a worker's fault request word
+ * (kill-in-lock), bytes of one ring's unread records (corrupt-ring), and
+ * envelopes on control rings, the only rings with many producers
+ * (flood, exhaust). It never produces on a data ring: each has exactly
+ * one producer, a worker. Signals go only to pids read from the worker
+ * table whose slot says running, and every stopped process is continued
+ * before the tool returns, also when interrupted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+
+#include "airsrt/envelope.h"
+#include "shm/doorbell.h"
+#include "shm/registry.h"
+#include "shm/ring.h"
+#include "tools/inject/faults.h"
+
+static uint64_t ms_since(uint64_t t0_ns)
+{
+    return (airsrt_now_ns() - t0_ns) / 1000000u;
+}
+
+void inject_nap(struct inject_ctx *c, uint64_t ms)
+{
+    uint64_t end = airsrt_now_ns() + ms * 1000000u;
+
+    while (!*c->stop) {
+        uint64_t now = airsrt_now_ns(), left;
+        struct timespec ts;
+
+        if (now >= end)
+            return;
+        left = end - now;
+        if (left > 10000000u)
+            left = 10000000u;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)left;
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* One line per fault: text, or with --json one object whose fields
+ * follow t_ms. Flushed at once, so a reader sees each as it happens. */
+static void say(struct inject_ctx *c, const char *text, const char *json)
+{
+    uint64_t t = c->is_chaos ? ms_since(c->t0_ns) : 0;
+
+    if (c->is_json)
+        printf("{\"t_ms\":%" PRIu64 ",%s}\n", t, json);
+    else if (c->is_chaos)
+        printf("+%" PRIu64 ".%03" PRIu64 " %s\n", t / 1000, t % 1000, text);
+    else
+        printf("%s\n", text);
+    fflush(stdout);
+}
+
+/* The slot's name, as the supervisor wrote it, cut and limited to the
+ * characters a config name and "[i]" can hold, so that it is safe in a
+ * line and in JSON; the index when the slot has none. */
+static void slot_name(const struct inject_ctx *c, uint32_t w, char *buf,
+                      size_t len)
+{
+    const struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&c->shm, w);
+    size_t n = 0;
+
+    for (; sup != NULL && n + 1 < len && n < sizeof(sup->name); n++) {
+        char ch = sup->name[n];
+
+        if (ch == '\0')
+            break;
+        buf[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_.-[]", ch) != NULL ? ch : '?';
+    }
+    buf[n] = '\0';
+    if (n == 0)
+        snprintf(buf, len, "%" PRIu32, w);
+}
+
+int inject_worker_resolve(struct inject_ctx *c, const char *spec,
+                          uint32_t *index)
+{
+    uint32_t n = c->shm.params.nworkers;
+    char name[INJECT_WORKER_NAME_MAX];
+
+    if (strchr(spec, '[') == NULL) {
+        unsigned long v = strtoul(spec, NULL, 10);
+
+        if (v < n) {
+            *index = (uint32_t)v;
+            return 0;
+        }
+    } else {
+        for (uint32_t w = 0; w < n; w++) {
+            slot_name(c, w, name, sizeof(name));
+            if (strcmp(name, spec) == 0) {
+                *index = w;
+                return 0;
+            }
+        }
+    }
+    fprintf(stderr, "airsrt-inject: no worker %s in runtime %s (it has %"
+            PRIu32 " worker%s, 0 to %" PRIu32 ")\n", spec, c->runtime, n,
+            n == 1 ? "" : "s", n - 1);
+    return INJECT_EXIT_USAGE;
+}
+
+static pid_t running_pid(const struct inject_ctx *c, uint32_t w)
+{
+    const struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&c->shm, w);
+    pid_t pid;
+
+    if (atomic_load_explicit(&sup->state, memory_order_relaxed) !=
+        AIRSRT_WORKER_RUNNING)
+        return 0;
+    pid = atomic_load_explicit(&sup->pid, memory_order_relaxed);
+    /* A scribbled pid must never turn a kill into kill(-1) or kill(0). */
+    if (pid <= 1 || pid == getpid() || kill(pid, 0) < 0)
+        return 0;
+    return pid;
+}
+
+bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
+                       struct victim *v)
+{
+    uint64_t t0 = airsrt_now_ns();
+
+    v->index = index;
+    slot_name(c, index, v->name, sizeof(v->name));
+    for (;;) {
+        v->pid = running_pid(c, index);
+        if (v->pid != 0)
+            return true;
+        if (*c->stop || ms_since(t0) >= wait_ms)
+            return false;
+        inject_nap(c, 5);
+    }
+}
+
+bool inject_fault_injection_on(const struct inject_ctx *c)
+{
+    return (c->shm.params.flags & AIRSRT_SHM_F_FAULT_INJECTION) != 0;
+}
+
+int inject_kill(struct inject_ctx *c, const struct victim *v, int sig)
+{
+    char text[256], json[256], sname[32];
+
+    inject_signal_name(sig, sname, sizeof(sname));
+    snprintf(text, sizeof(text), "kill %s (worker %" PRIu32 ", pid %d) with "
+             "%s", v->name, v->index, (int)v->pid, sname);
+    snprintf(json, sizeof(json), "\"fault\":\"kill\",\"worker\":\"%s\","
+             "\"index\":%" PRIu32 ",\"pid\":%d,\"signal\":%d", v->name,
+             v->index, (int)v->pid, sig);
+    say(c, text, json);
+    if (kill(v->pid, sig) < 0) {
+        fprintf(stderr, "airsrt-inject: kill %s (pid %d): %s\n", v->name,
+                (int)v->pid, strerror(errno));
+        return INJECT_EXIT_SYSTEM;
+    }
+    return INJECT_EXIT_OK;
+}
+
+int inject_stall(struct inject_ctx *c, const struct victim *v, uint32_t ms)
+{
+    char text[256], json[256];
+    int rc = INJECT_EXIT_OK;
+
+    snprintf(text, sizeof(text), "stall %s (worker %" PRIu32 ", pid %d) for "
+             "%" PRIu32 " ms", v->name, v->index, (int)v->pid, ms);
+    snprintf(json, sizeof(json), "\"fault\":\"stall\",\"worker\":\"%s\","
+             "\"index\":%" PRIu32 ",\"pid\":%d,\"ms\":%" PRIu32, v->name,
+             v->index, (int)v->pid, ms);
+    say(c, text, json);
+    if (kill(v->pid, SIGSTOP) < 0) {
+        fprintf(stderr, "airsrt-inject: stop %s (pid %d): %s\n", v->name,
+                (int)v->pid, strerror(errno));
+        return INJECT_EXIT_SYSTEM;
+    }
+    inject_nap(c, ms);
+    /* Always, interrupted or not. ESRCH: it died meanwhile (the
+     * supervisor may have taken the stop for a hang), nothing to do. */
+    if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH) {
+        fprintf(stderr, "airsrt-inject: continue %s (pid %d): %s\n",
+                v->name, (int)v->pid, strerror(errno));
+        rc = INJECT_EXIT_SYSTEM;
+    }
+    return rc;
+}
+
+/* True once the worker of pid is gone from its slot. */
+static bool has_left(const struct inject_ctx *c, const struct victim *v)
+{
+    const struct airsrt_worker_sup *sup =
+        airsrt_shm_worker_sup(&c->shm, v->index);
+
+    return atomic_load_explicit(&sup->pid, memory_order_relaxed) != v->pid ||
+           atomic_load_explicit(&sup->state, memory_order_relaxed) !=
+               AIRSRT_WORKER_RUNNING;
+}
+
+int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
+{
+    struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&c->shm, v->index);
+    uint32_t inc = atomic_load_explicit(&sup->incarnation,
+                                        memory_order_relaxed);
+    char text[256], json[256];
+    uint64_t t0;
+
+    snprintf(text, sizeof(text), "kill-in-lock %s (worker %" PRIu32 ", pid "
+             "%d) holding the registry lock", v->name, v->index, (int)v->pid);
+    snprintf(json, sizeof(json), "\"fault\":\"kill-in-lock\",\"worker\":"
+             "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"lock\":\"registry\","
+             "\"signal\":%d", v->name, v->index, (int)v->pid, SIGKILL);
+    say(c, text, json);
+    /* Pairs with the acquire in airsrt__fault_poll(). */
+    atomic_store_explicit(&sup->fault_request,
+                          ((uint64_t)inc << 32) |
+                              AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK,
+                          memory_order_release);
+    airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, v->index));
+    for (t0 = airsrt_now_ns(); !has_left(c, v); inject_nap(c, 5)) {
+        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS) {
+            fprintf(stderr, "airsrt-inject: %s (pid %d) did not die within "
+                    "%u ms of the request (stopped or hung?)\n", v->name,
+                    (int)v->pid, INJECT_WAIT_MS);
+            return INJECT_EXIT_SYSTEM;
+        }
+    }
+    return INJECT_EXIT_OK;
+}
+
+/* ---- corrupt-ring ---- */
+
+/* Bytes published but not yet released on ring from -> to; 0 for a
+ * ring whose positions are implausible (already being repaired). */
+static uint64_t unread_bytes(const struct inject_ctx *c, uint32_t from,
+                             uint32_t to, struct airsrt_ring *r)
+{
+    uint64_t head, tail;
+
+    if (airsrt_shm_data_ring(&c->shm, from, to, r) < 0)
+        return 0;
+    head = atomic_load_explicit(&r->cons->head, memory_order_acquire);
+    tail = atomic_load_explicit(&r->prod->tail, memory_order_acquire);
+    return tail > head && tail - head <= r->capacity ? tail - head : 0;
+}
+
+/* The peer with the most unread bytes for to; the first peer if none
+ * has any. */
+static uint32_t busiest_peer(const struct inject_ctx *c, uint32_t to)
+{
+    uint32_t best = to == 0 ? 1 : 0;
+    uint64_t most = 0;
+    struct airsrt_ring r;
+
+    for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
+        uint64_t n = p == to ? 0 : unread_bytes(c, p, to, &r);
+
+        if (n > most) {
+            most = n;
+            best = p;
+        }
+    }
+    return best;
+}
+
+/* Writes bytes seeded random bytes from the first unread record on. The
+ * first one's header goes, so the victim cannot take the damage for a
+ * record: it counts a corruption and skips to the producer's tail. */
+static uint64_t scribble(struct airsrt_ring *r, uint64_t head, uint64_t n,
+                         uint64_t seed)
+{
+    struct inject_prng p = { seed };
+    uint64_t off = head & (r->capacity - 1);
+
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)inject_prng_next(&p);
+
+        /* Never leave the record's tag whole by chance. */
+        if (i == 4)
+            b = (uint8_t)~r->buf[(head + i) & (r->capacity - 1)];
+        r->buf[(head + i) & (r->capacity - 1)] = b;
+    }
+    return off;
+}
+
+static void corrupt_say(struct inject_ctx *c, const struct victim *v,
+                        uint32_t from, uint64_t off, uint64_t n,
+                        uint64_t unread, uint64_t seed)
+{
+    char fname[INJECT_WORKER_NAME_MAX], text[384], json[384];
+
+    slot_name(c, from, fname, sizeof(fname));
+    snprintf(text, sizeof(text), "corrupt-ring %s (worker %" PRIu32 ") from "
+             "%s (worker %" PRIu32 "): %" PRIu64 " bytes at offset %" PRIu64
+             " of %" PRIu64 " unread, seed %" PRIu64, v->name, v->index,
+             fname, from, n, off, unread, seed);
+    snprintf(json, sizeof(json), "\"fault\":\"corrupt-ring\",\"worker\":"
+             "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"from\":\"%s\","
+             "\"from_index\":%" PRIu32 ",\"offset\":%" PRIu64 ",\"bytes\":%"
+             PRIu64 ",\"unread\":%" PRIu64 ",\"seed\":%" PRIu64, v->name,
+             v->index, (int)v->pid, fname, from, off, n, unread, seed);
+    say(c, text, json);
+}
+
+int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
+                        uint32_t from, uint32_t bytes, uint64_t seed)
+{
+    struct airsrt_ring r;
+    uint64_t t0, unread = 0, head, off, n;
+    int rc = INJECT_EXIT_OK;
+
+    if (c->shm.params.nworkers < 2 || from == v->index) {
+        fprintf(stderr, "airsrt-inject: corrupt-ring: %s has no data ring "
+                "from %s\n", v->name, from == v->index ? "itself" :
+                "another worker (one worker only)");
+        return INJECT_EXIT_USAGE;
+    }
+    /* Stopped, the victim cannot move its head: the bytes we scribble
+     * are still unread when it reads them, and its live senders fill
+     * the ring meanwhile. */
+    if (kill(v->pid, SIGSTOP) < 0) {
+        fprintf(stderr, "airsrt-inject: stop %s (pid %d): %s\n", v->name,
+                (int)v->pid, strerror(errno));
+        return INJECT_EXIT_SYSTEM;
+    }
+    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
+         inject_nap(c, 5)) {
+        if (from == UINT32_MAX && (unread = unread_bytes(c, busiest_peer(c,
+                                   v->index), v->index, &r)) != 0)
+            from = busiest_peer(c, v->index);
+        if (from != UINT32_MAX &&
+            (unread = unread_bytes(c, from, v->index, &r)) != 0)
+            break;
+    }
+    if (from == UINT32_MAX)
+        from = busiest_peer(c, v->index);
+    unread = unread_bytes(c, from, v->index, &r);
+    if (unread == 0) {
+        kill(v->pid, SIGCONT);
+        corrupt_say(c, v, from, 0, 0, 0, seed);
+        fprintf(stderr, "airsrt-inject: corrupt-ring: nothing unread on the "
+                "ring to %s; nothing corrupted\n", v->name);
+        return c->is_chaos ? INJECT_EXIT_OK : INJECT_EXIT_SYSTEM;
+    }
+    head = atomic_load_explicit(&r.cons->head, memory_order_acquire);
+    n = bytes < unread ? bytes : unread;
+    off = scribble(&r, head, n, seed);
+    corrupt_say(c, v, from, off, n, unread, seed);
+    if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
+        rc = INJECT_EXIT_SYSTEM;
+    return rc;
+}
+
+/* ---- flood and exhaust: producers on control rings ---- */
+
+/* Pushes e on worker w's control ring, waiting while it is full for at
+ * most INJECT_WAIT_MS without progress. 0, or a -errno. */
+static int ctl_push_wait(struct inject_ctx *c, struct airsrt_ring *r,
+                         uint32_t w, const struct airsrt_envelope *e)
+{
+    uint64_t t0 = airsrt_now_ns();
+    int rc;
+
+    while ((rc = airsrt_ctl_push(r, e)) == -EAGAIN) {
+        airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
+        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
+            return rc;
+        inject_nap(c, 1);
+    }
+    return rc;
+}
+
+static int flood_resolve(struct inject_ctx *c, const char *name,
+                         uint32_t *id, uint32_t *w)
+{
+    struct airsrt_registry reg;
+    struct airsrt_address a;
+    uint64_t t0 = airsrt_now_ns();
+    int rc;
+
+    if (airsrt_registry_open(&reg, &c->shm) < 0 ||
+        airsrt_registry_name_validate(name) < 0) {
+        fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
+                "name\n", name);
+        return INJECT_EXIT_USAGE;
+    }
+    /* An unbound name waits for its holder's next incarnation. */
+    while ((rc = airsrt_registry_resolve(&reg, name, id, &a)) == -EAGAIN ||
+           (rc == 0 && airsrt_address_is_null(&a))) {
+        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
+            break;
+        inject_nap(c, 5);
+    }
+    if (rc == -ENOENT || rc == -EINVAL) {
+        fprintf(stderr, "airsrt-inject: flood: no name \"%s\" in runtime "
+                "%s\n", name, c->runtime);
+        return INJECT_EXIT_USAGE;
+    }
+    if (rc < 0 || airsrt_address_is_null(&a) ||
+        a.worker >= c->shm.params.nworkers) {
+        fprintf(stderr, "airsrt-inject: flood: \"%s\" is held by no running "
+                "worker\n", name);
+        return INJECT_EXIT_SYSTEM;
+    }
+    *w = a.worker;
+    return 0;
+}
+
+int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
+                 uint32_t type)
+{
+    union {
+        struct airsrt_envelope env;
+        uint8_t bytes[sizeof(struct airsrt_envelope) + sizeof(uint64_t)];
+    } u;
+    char wname[INJECT_WORKER_NAME_MAX], text[384], json[384];
+    struct airsrt_ring r;
+    uint32_t id, w;
+    uint64_t sent = 0;
+    int rc = flood_resolve(c, name, &id, &w);
+
+    if (rc != 0)
+        return rc;
+    if (airsrt_shm_ctl_ring(&c->shm, w, &r) < 0)
+        return INJECT_EXIT_SYSTEM;
+    slot_name(c, w, wname, sizeof(wname));
+    airsrt_envelope_init(&u.env, type, sizeof(uint64_t));
+    u.env.recipient_name = id;
+    for (uint64_t seq = 1; seq <= n && !*c->stop; seq++) {
+        memcpy(u.env.payload, &seq, sizeof(seq));
+        rc = ctl_push_wait(c, &r, w, &u.env);
+        if (rc < 0)
+            break;
+        sent++;
+        if (seq % 64 == 0)
+            airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
+    }
+    airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
+    snprintf(text, sizeof(text), "flood %s (worker %s, id %" PRIu32 "): sent "
+             "%" PRIu64 " of %" PRIu64 " envelopes of type %" PRIu32, name,
+             wname, id, sent, n, type);
+    snprintf(json, sizeof(json), "\"fault\":\"flood\",\"name\":\"%s\","
+             "\"worker\":\"%s\",\"index\":%" PRIu32 ",\"sent\":%" PRIu64
+             ",\"count\":%" PRIu64 ",\"type\":%" PRIu32, name, wname, w,
+             sent, n, type);
+    say(c, text, json);
+    if (sent < n) {
+        fprintf(stderr, "airsrt-inject: flood: control ring of %s %s after "
+                "%" PRIu64 " envelopes\n", wname, rc == -EAGAIN ?
+                "stayed full" : "refused more", sent);
+        return INJECT_EXIT_SYSTEM;
+    }
+    return INJECT_EXIT_OK;
+}
+
+/* Fills worker w's control ring with type-0 envelopes to nobody until
+ * it refuses one: each becomes an unroutable dead letter once the worker
+ * reads it. Returns how many went in. */
+static uint64_t fill_ctl(struct inject_ctx *c, uint32_t w)
+{
+    struct airsrt_envelope env;
+    struct airsrt_ring r;
+    uint64_t n = 0;
+
+    if (airsrt_shm_ctl_ring(&c->shm, w, &r) < 0)
+        return 0;
+    airsrt_envelope_init(&env, 0, 0);
+    while (airsrt_ctl_push(&r, &env) == 0)
+        n++;
+    return n;
+}
+
+/* True once every inbound data ring of w has refused a write since
+ * full0[] was taken (its sender met it full). */
+static bool all_refused(struct inject_ctx *c, uint32_t w, const uint64_t *full0)
+{
+    for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
+        struct airsrt_ring r;
+
+        if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
+            continue;
+        if (atomic_load_explicit(&r.prod->stats.full_events,
+                                 memory_order_relaxed) == full0[p])
+            return false;
+    }
+    return true;
+}
+
+static void exhaust_report(struct inject_ctx *c, uint32_t w,
+                           const uint64_t *full0, uint64_t filler)
+{
+    char pname[INJECT_WORKER_NAME_MAX];
+    struct airsrt_ring r;
+
+    for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
+        if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
+            continue;
+        slot_name(c, p, pname, sizeof(pname));
+        printf("  ring from %s (worker %" PRIu32 "): %" PRIu64 " of %" PRIu64
+               " bytes, %" PRIu64 " writes refused\n", pname, p,
+               unread_bytes(c, p, w, &r), r.capacity,
+               atomic_load_explicit(&r.prod->stats.full_events,
+                                    memory_order_relaxed) - full0[p]);
+    }
+    if (airsrt_shm_ctl_ring(&c->shm, w, &r) == 0) {
+        uint64_t head = atomic_load_explicit(&r.cons->head,
+                                             memory_order_acquire);
+        uint64_t tail = atomic_load_explicit(&r.prod->tail,
+                                             memory_order_acquire);
+
+        printf("  control ring: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64
+               " filler envelopes)\n", tail >= head ? tail - head : 0,
+               r.capacity, filler);
+    }
+}
+
+int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
+{
+    uint64_t *full0 = calloc(c->shm.params.nworkers, sizeof(*full0));
+    uint64_t t0, filler;
+    char text[256], json[256];
+    int rc = INJECT_EXIT_OK;
+
+    if (full0 == NULL)
+        return INJECT_EXIT_SYSTEM;
+    for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
+        struct airsrt_ring r;
+
+        if (p != v->index && airsrt_shm_data_ring(&c->shm, p, v->index,
+                                                  &r) == 0)
+            full0[p] = atomic_load_explicit(&r.prod->stats.full_events,
+                                            memory_order_relaxed);
+    }
+    snprintf(text, sizeof(text), "exhaust %s (worker %" PRIu32 ", pid %d): "
+             "stopped for up to %" PRIu32 " ms", v->name, v->index,
+             (int)v->pid, ms);
+    snprintf(json, sizeof(json), "\"fault\":\"exhaust\",\"worker\":\"%s\","
+             "\"index\":%" PRIu32 ",\"pid\":%d,\"ms\":%" PRIu32, v->name,
+             v->index, (int)v->pid, ms);
+    say(c, text, json);
+    if (kill(v->pid, SIGSTOP) < 0) {
+        free(full0);
+        return INJECT_EXIT_SYSTEM;
+    }
+    filler = fill_ctl(c, v->index);
+    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < ms &&
+         !all_refused(c, v->index, full0); inject_nap(c, 5))
+        ;
+    exhaust_report(c, v->index, full0, filler);
+    if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
+        rc = INJECT_EXIT_SYSTEM;
+    printf("exhaust %s: continued after %" PRIu64 " ms\n", v->name,
+           ms_since(t0));
+    fflush(stdout);
+    free(full0);
+    return rc;
+}
