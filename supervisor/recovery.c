@@ -170,10 +170,19 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     /* Fails only if a hung process holds the registry lock: the names
      * stay bound to the dead incarnation, so envelopes sent to them wait
      * in its rings for the next one, which takes the names over. */
-    if (airsrt_registry_open(&reg, &s->shm) == 0 &&
-        (rc = airsrt_registry_unbind_incarnation(&reg, wk->w,
-                                                 wk->incarnation)) < 0)
-        sv_event(s, "registry_unbind_failed", wk, NULL, strerror((int)-rc));
+    if (airsrt_registry_open(&reg, &s->shm) == 0) {
+        /* ---- inject: say when this unbind repaired the lock ---- */
+        uint64_t deaths = atomic_load_explicit(&reg.hdr->owner_deaths,
+                                               memory_order_relaxed);
+
+        rc = airsrt_registry_unbind_incarnation(&reg, wk->w, wk->incarnation);
+        if (rc < 0)
+            sv_event(s, "registry_unbind_failed", wk, NULL,
+                     strerror((int)-rc));
+        else if (atomic_load_explicit(&reg.hdr->owner_deaths,
+                                      memory_order_relaxed) != deaths)
+            sv_event(s, "lock_recovered", wk, NULL, "registry");
+    }
     atomic_store_explicit(&ws->state, is_normal ? AIRSRT_WORKER_STOPPED
                                                 : AIRSRT_WORKER_CRASHED,
                           memory_order_relaxed);

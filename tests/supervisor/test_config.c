@@ -677,7 +677,8 @@ Test(config, refuses_an_unknown_key)
     parse_fails("[runtime]\nName = x\n",
                 "t.ini:2: [runtime] Name: unknown key; known: name, "
                 "ring_bytes, ctl_ring_bytes, payload_max, registry_capacity, "
-                "actors_max, event_log, heartbeat_ms, hang_timeout_ms");
+                "actors_max, event_log, heartbeat_ms, hang_timeout_ms, "
+                "fault_injection");
     airsrt_config_free(&cfg);
     parse_fails(RT "[supervisor s]\nbinary = /bin/true\n",
                 "t.ini:4: [supervisor s] binary: unknown key; known: parent, "
@@ -687,7 +688,8 @@ Test(config, refuses_an_unknown_key)
     parse_fails(RT "= 3\n",
                 "t.ini:3: [runtime]: no key before the '='; known: name, "
                 "ring_bytes, ctl_ring_bytes, payload_max, registry_capacity, "
-                "actors_max, event_log, heartbeat_ms, hang_timeout_ms");
+                "actors_max, event_log, heartbeat_ms, hang_timeout_ms, "
+                "fault_injection");
 }
 
 Test(config, refuses_a_key_before_any_section)
@@ -1251,4 +1253,25 @@ Test(config, free_is_safe_on_a_zeroed_or_freed_config)
     airsrt_config_free(&cfg);
     cr_assert_null(cfg.groups);
     cr_assert_eq(cfg.ngroups, 0);
+}
+
+/* ---- inject: [runtime] fault_injection ---- */
+
+Test(config, fault_injection_is_off_by_default_and_sets_the_segment_flag)
+{
+    parse_ok(RT W);
+    cr_assert_eq(cfg.runtime.shm.flags, 0);
+    airsrt_config_free(&cfg);
+    parse_ok(RT "fault_injection = true\n" W);
+    cr_assert_eq(cfg.runtime.shm.flags, AIRSRT_SHM_F_FAULT_INJECTION);
+    airsrt_config_free(&cfg);
+    parse_ok(RT "fault_injection = no\n" W);
+    cr_assert_eq(cfg.runtime.shm.flags, 0);
+}
+
+Test(config, refuses_a_bad_fault_injection_value)
+{
+    parse_fails(RT "fault_injection = on\n" W,
+                "t.ini:3: [runtime] fault_injection: \"on\" is not one of "
+                "true, false, yes, no, 1, 0");
 }

@@ -100,6 +100,10 @@ static int usage_err(char *err, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, len, fmt, ap);
     va_end(ap);
+    /* It quotes the user's words: keep it one printable line. */
+    for (char *p = err; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return INJECT_EXIT_USAGE;
 }
 
@@ -168,6 +172,8 @@ bool inject_worker_syntax_ok(const char *s)
     uint64_t v;
     size_t n;
 
+    if (strnlen(s, INJECT_WORKER_MAX) >= INJECT_WORKER_MAX)
+        return false;
     if (open == NULL)
         return parse_u64(s, AIRSRT_MAX_WORKERS - 1, &v);
     n = (size_t)(open - s);
@@ -228,9 +234,9 @@ int inject_faults_parse(const char *s, unsigned *mask, char *err, size_t len)
                 strncmp(p, inject_fault_names[i], n) == 0)
                 f = i;
         if (f == FAULT_N) {
-            snprintf(err, len, "--faults: \"%.*s\" is not a fault (kill, "
-                     "stall, kill-in-lock, corrupt-ring)", (int)(n > 40 ? 40 : n),
-                     p);
+            usage_err(err, len, "--faults: \"%.*s\" is not a fault (kill, "
+                      "stall, kill-in-lock, corrupt-ring)",
+                      (int)(n > 40 ? 40 : n), p);
             return -1;
         }
         *mask |= 1u << f;

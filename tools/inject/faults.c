@@ -304,8 +304,8 @@ static void corrupt_say(struct inject_ctx *c, const struct victim *v,
 
     slot_name(c, from, fname, sizeof(fname));
     snprintf(text, sizeof(text), "corrupt-ring %s (worker %" PRIu32 ") from "
-             "%s (worker %" PRIu32 "): %" PRIu64 " bytes at offset %" PRIu64
-             " of %" PRIu64 " unread, seed %" PRIu64, v->name, v->index,
+             "%s (worker %" PRIu32 "): %" PRIu64 " bytes at ring offset %"
+             PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name, v->index,
              fname, from, n, off, unread, seed);
     snprintf(json, sizeof(json), "\"fault\":\"corrupt-ring\",\"worker\":"
              "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"from\":\"%s\","
@@ -483,17 +483,26 @@ static uint64_t fill_ctl(struct inject_ctx *c, uint32_t w)
     return n;
 }
 
-/* True once every inbound data ring of w has refused a write since
- * full0[] was taken (its sender met it full). */
-static bool all_refused(struct inject_ctx *c, uint32_t w, const uint64_t *full0)
+/* A ring is exhausted when its sender was refused a write since
+ * full0 was taken, or it has less than this left. (A sender that knows
+ * the ring full may wait without trying, so refusals alone would not
+ * tell.) */
+#define EXHAUSTED_FREE 1024u
+
+/* True once every inbound data ring of w is exhausted. */
+static bool all_exhausted(struct inject_ctx *c, uint32_t w,
+                          const uint64_t *full0)
 {
     for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
         struct airsrt_ring r;
+        uint64_t used;
 
         if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
             continue;
+        used = unread_bytes(c, p, w, &r);
         if (atomic_load_explicit(&r.prod->stats.full_events,
-                                 memory_order_relaxed) == full0[p])
+                                 memory_order_relaxed) == full0[p] &&
+            r.capacity - used >= EXHAUSTED_FREE)
             return false;
     }
     return true;
@@ -557,7 +566,7 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     }
     filler = fill_ctl(c, v->index);
     for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < ms &&
-         !all_refused(c, v->index, full0); inject_nap(c, 5))
+         !all_exhausted(c, v->index, full0); inject_nap(c, 5))
         ;
     exhaust_report(c, v->index, full0, filler);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)

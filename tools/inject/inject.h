@@ -85,7 +85,8 @@ int inject_args_parse(int argc, char **argv, struct inject_opts *o,
                       char *err, size_t len);
 
 /* WORKER syntax: a decimal index below AIRSRT_MAX_WORKERS, or
- * "group[i]" (group 1 to 47 of A-Z a-z 0-9 _ . -, i decimal). */
+ * "group[i]" (group 1 to 47 of A-Z a-z 0-9 _ . -, i decimal); shorter
+ * than INJECT_WORKER_MAX in all. */
 bool inject_worker_syntax_ok(const char *s);
 
 /* A signal name (KILL, SIGKILL; case-insensitive) or number 1 .. 64;
