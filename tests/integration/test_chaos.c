@@ -685,7 +685,7 @@ Test(chaos, corrupt_ring_costs_only_that_ring, .timeout = 300)
     {
         static const char expect[] =
             "corrupt-ring cons[1] (worker 1) from prod[0] (worker 3): 64 "
-            "bytes at offset ";
+            "bytes at ring offset ";
         char out[512];
 
         cr_assert_eq(run_inject(out, sizeof(out), "corrupt-ring", "cons[1]",
