@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm/registry.h"
 #include "shm/ring.h"
 #include "tests/lib/chaos_check.h"
 #include "tests/lib/integ_worker.h"
@@ -637,11 +638,14 @@ Test(chaos, faults_lose_nothing_queued_in_rings, .timeout = 300)
     read_recoveries(&rec);
     chaos_format(&fig, text, sizeof(text));
     fprintf(stderr, "chaos: seed %llu faults %u (kill %u, kill-in-lock %u, "
-            "stall %u) recoveries %u (restarts) + %u (stalls) worst "
-            "recovery %llu.%03llu ms; %s\n",
+            "stall %u) recoveries %u (restarts) + %u (stalls), registry "
+            "lock deaths recovered %llu, worst recovery %llu.%03llu ms; "
+            "%s\n",
             (unsigned long long)seed, fs->n, fs->by_kind[F_KILL],
             fs->by_kind[F_KILL_IN_LOCK], fs->by_kind[F_STALL], rec.restarts,
-            stalls_ok, (unsigned long long)rec.worst_us / 1000,
+            stalls_ok, (unsigned long long)atomic_load(
+                &airsrt_shm_registry(&shm)->owner_deaths),
+            (unsigned long long)rec.worst_us / 1000,
             (unsigned long long)rec.worst_us % 1000, text);
     expect_sound(&fig);
     cr_expect_eq(fig.bad, 0);
@@ -652,6 +656,12 @@ Test(chaos, faults_lose_nothing_queued_in_rings, .timeout = 300)
     cr_expect_eq(rec.restarts, rec.exits, "an exit without a restart");
     cr_expect_eq(rec.unrecovered, 0);
     cr_expect_eq(stalls_ok, fs->by_kind[F_STALL], "a stall became a hang");
+    /* Every death inside the registry lock was repaired by the next
+     * locker (a plain kill may land in it too: at least). */
+    cr_expect_geq(atomic_load(&airsrt_shm_registry(&shm)->owner_deaths),
+                  fs->by_kind[F_KILL_IN_LOCK], "a lock death not recovered");
+    cr_expect_geq(rh_count_events("\"event\":\"lock_recovered\"", NULL),
+                  fs->by_kind[F_KILL_IN_LOCK] > 0 ? 1 : 0);
     stop_system(L, fs);
     cr_expect_eq(count_fds(), fds, "descriptors leaked");
     free(fs);
