@@ -14,6 +14,7 @@
  * reads (and copies to stderr); the figures go to stderr on a line
  * starting "chaos:".
  */
+#include <assert.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -45,11 +46,19 @@ TestSuite(chaos_judge);
 #define PROD_INDEX(w) (CONS_WORKERS + (w))
 #define FAULTS_MAX   256u
 
+/* Each data ring carries 2 x 2 streams of at most window envelopes in
+ * flight (24-byte payloads, under 128 bytes a record): 64 KiB at most,
+ * an eighth of a default 1 MiB ring. So rings never fill (the ledger
+ * needs no outbox) and a poll never publishes early; and a producer
+ * worker ticks every 2 ms, a load the 2-core test machine carries
+ * beside its other suites. */
 static const struct chaos_params params = {
     .prod_workers = PROD_WORKERS, .prod_per_worker = 2,
     .cons_workers = CONS_WORKERS, .cons_per_worker = 2,
     .window = 128, .batch = 8, .tick_us = 2000,
 };
+static_assert(sizeof(struct airsrt_ring_rec) + AIRSRT_ENVELOPE_HDR_SIZE +
+              sizeof(struct chaos_msg) <= 128, "see params");
 
 static bool is_valgrind(void)
 {
