@@ -332,6 +332,10 @@ Test(inject, refuses_kill_in_lock_when_fault_injection_is_off, .timeout = 60,
     inject_rt("flood", "nobody", "3");
     cr_assert_eq(t.status, 100);
     cr_assert_str_eq(t.err, want);
+    inject_rt("corrupt-ring", "a[0]");
+    cr_assert_eq(t.status, 100);
+    cr_assert_str_eq(t.err, "airsrt-inject: corrupt-ring: a[0] has no data "
+                     "ring from another worker (one worker only)\n");
     cr_assert_eq(rh_count_events("\"event\":\"worker_exited\"", NULL), 0);
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
@@ -423,6 +427,34 @@ Test(inject, stall_stops_the_worker_then_continues_it, .timeout = 60,
              (int)pid);
     cr_assert_eq(t.status, 0);
     cr_assert_str_eq(t.out, want);
+    cr_assert_eq(rh_stop(SIGTERM), 0);
+}
+
+Test(inject, stall_continues_the_worker_when_interrupted, .timeout = 60,
+     .fini = rh_fini)
+{
+    const char *args[] = { "-r", NULL, "stall", "a[0]", "60000", NULL };
+    bool was_stopped = false;
+    int ofd, efd;
+    pid_t pid, tool;
+
+    rh_start("hang_timeout_ms = 120000\n",
+             "[worker a]\nbinary = {BIN}\nactor = echo\n");
+    await_started("a[0]", 1);
+    pid = rh_worker_pid(0);
+    args[1] = rh.name;
+    tool = inject_startv(&ofd, &efd, args);
+    for (int i = 0; i < 5000 && !was_stopped; i++) {
+        was_stopped = proc_state(pid) == 'T';
+        usleep(2000);
+    }
+    cr_assert(was_stopped, "the worker was never seen stopped");
+    cr_assert_eq(kill(tool, SIGTERM), 0);
+    cr_assert_eq(wh_exit_status(tool), 0);
+    close(ofd);
+    close(efd);
+    cr_assert_neq(proc_state(pid), 'T');
+    cr_assert_eq(rh_worker_pid(0), pid);
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 

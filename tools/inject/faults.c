@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bsd/stdlib.h>
-
 #include "airsrt/envelope.h"
 #include "shm/doorbell.h"
 #include "shm/registry.h"
@@ -319,7 +317,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
                         uint32_t from, uint32_t bytes, uint64_t seed)
 {
     struct airsrt_ring r;
-    uint64_t t0, unread = 0, head, off, n;
+    uint64_t t0, unread, head, off, n;
     int rc = INJECT_EXIT_OK;
 
     if (c->shm.params.nworkers < 2 || from == v->index) {
@@ -338,11 +336,9 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
     }
     for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
          inject_nap(c, 5)) {
-        if (from == UINT32_MAX && (unread = unread_bytes(c, busiest_peer(c,
-                                   v->index), v->index, &r)) != 0)
-            from = busiest_peer(c, v->index);
-        if (from != UINT32_MAX &&
-            (unread = unread_bytes(c, from, v->index, &r)) != 0)
+        uint32_t f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
+
+        if (unread_bytes(c, f, v->index, &r) != 0)
             break;
     }
     if (from == UINT32_MAX)
