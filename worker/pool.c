@@ -284,7 +284,8 @@ static int members_rebuild(struct airsrt_worker *w, struct pool_node *p)
         if (rc < 0)
             return rc;
     }
-    qsort(p->members.v, p->members.n, sizeof(*p->members.v), addr_cmp);
+    if (p->members.n > 1)       /* v is NULL while nothing was found */
+        qsort(p->members.v, p->members.n, sizeof(*p->members.v), addr_cmp);
     p->epoch = epoch;
     p->is_valid = true;
     return 0;

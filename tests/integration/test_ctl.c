@@ -138,6 +138,11 @@ static void mask(char *buf, size_t len, const char *pattern,
 /* The runtime's name, pids and times of status text. */
 static void mask_status(char *buf)
 {
+    char layout[32];
+
+    /* This build's layout version, and no other, reads as V. */
+    snprintf(layout, sizeof(layout), "layout (%u) ", AIRSRT_SHM_VERSION);
+    mask(buf, OUT, layout, "V");
     mask(buf, OUT, rh.name, "RT");
     mask(buf, OUT, "supervisor pid ([0-9]+)", "PID");
     mask(buf, OUT, "uptime ([0-9.]+s)", "T");
@@ -303,7 +308,7 @@ static void file_wait(const char *path, const char *text)
     "WORKER is group[i] or an index. Exit: 0 ok, 100 usage, 111 system.\n"
 
 #define STATUS_HEAD                                                         \
-    "runtime RT  layout 3  supervisor pid PID  uptime T  workers 3\n"       \
+    "runtime RT  layout V  supervisor pid PID  uptime T  workers 3\n"       \
     "IDX  WORKER       PID      STATE      INC  RST  ACTORS  INBOUND       " \
     "              IN       OUT   DEAD  BEAT    HANDLING\n"
 #define STATUS_ROW(i, name)                                                 \
@@ -338,7 +343,8 @@ Test(ctl, status_json_is_parseable_and_complete, .timeout = 60,
     snprintf(pid, sizeof(pid), "\"pid\":%d,", (int)rh_worker_pid(2));
     cr_assert_not_null(strstr(out, pid), "%s", out);
     cr_assert_not_null(strstr(out, "{\"runtime\":\""));
-    cr_assert_not_null(strstr(out, "\"layout_version\":3,"));
+    snprintf(pid, sizeof(pid), "\"layout_version\":%u,", AIRSRT_SHM_VERSION);
+    cr_assert_not_null(strstr(out, pid), "%s", out);
     cr_assert_eq(count_of(out, "\"state\":\"running\",\"incarnation\":1,"
                           "\"restarts\":0,\"actors_alive\":3,"), 3, "%s", out);
     cr_assert_eq(count_of(out, "\"inbound_capacity\":3145728,"), 3);
@@ -831,6 +837,8 @@ Test(ctl, no_permission_exits_111, .fini = harness_fini)
     rc = is_root ? ctl_nobody("-r", name, "status", (const char *)NULL)
                  : ctl("-r", name, "status");
     fake_unlink(name);
+    if (is_root && rc == 127)   /* execv failed: a private build tree */
+        cr_skip_test("user 65534 cannot run the build tree's binary here");
     cr_assert_eq(rc, 111);
     snprintf(want, sizeof(want), "airsrt-ctl: no permission to open runtime "
              "\"%s\" (/dev/shm/airsrt.%s): run as its owner\n", name, name);
