@@ -240,7 +240,7 @@ void airsrt__actor_process_stops(struct airsrt_worker *w)
                 finish_tree(w, a, a->is_stop_failed, true);
         }
     }
-    if (w->nsup_pending != 0)
+    if (w->nsup_pending != 0 || w->is_sup_scan_due)
         airsrt__supervision_run_pending(w);
 }
 

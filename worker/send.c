@@ -60,10 +60,15 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
         return 0;
     }
-    if ((m->env.flags & AIRSRT_ENV_F_REPLY) &&
-        !airsrt__request_take_reply(w, a, m)) {
-        airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
-        return 0;
+    if (m->env.flags & AIRSRT_ENV_F_REPLY) {
+        if (!airsrt__request_take_reply(w, a, m)) {
+            airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
+            return 0;
+        }
+        /* Its request is settled: its timeout will never come, so the
+         * reply must not be lost either. It goes in the system lane, as
+         * the timeout would have, which no bound refuses or evicts. */
+        m->env.priority = AIRSRT_PRIO_SYSTEM;
     }
     rc = airsrt__mailbox_put(w, a, m);
     if (rc == -ENOBUFS) {
@@ -339,9 +344,7 @@ int airsrt_send_ex(struct airsrt_ctx *ctx, const struct airsrt_address *to,
                    const char *name, const struct airsrt_send_opts *opts,
                    uint32_t type, const void *payload, uint32_t len)
 {
-    if (type >= AIRSRT_TYPE_RESERVED)
-        return -EINVAL;
-    return send_checked(ctx, to, name, opts, type, payload, len, 0);
+    return airsrt__send_flagged(ctx, to, name, opts, type, payload, len, 0);
 }
 
 int airsrt__send_flagged(struct airsrt_ctx *ctx,

@@ -408,14 +408,18 @@ static void give_up(struct airsrt_worker *w, struct actor *p, struct sup *s)
 
 /* Restarts for the end of kid pos until it works or the intensity gives
  * out (false: p gave up). A kid that fails to start counts as one more
- * restart, as in the OS-level tree. */
+ * restart, as in the OS-level tree. All of it happens within one poll,
+ * so a period shorter than a failed start would never see the
+ * intensity exceeded: more than max_restarts failed starts in a row give
+ * up as well. */
 static bool sup_restart(struct airsrt_worker *w, struct actor *p,
                         struct sup *s, uint32_t pos)
 {
     uint32_t failed = pos;     /* set by strategy_apply on failure */
 
-    for (;;) {
-        if (!intensity_allows(s, airsrt_now_ns())) {
+    for (uint32_t tries = 0;; tries++) {
+        if (tries > s->spec->max_restarts ||
+            !intensity_allows(s, airsrt_now_ns())) {
             give_up(w, p, s);
             return false;
         }

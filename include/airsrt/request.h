@@ -11,7 +11,9 @@
  * In the caller's worker, the first of these two settles the request:
  *  - the reply arrives while the request waits: the timeout is cancelled
  *    and the reply reaches the caller's handle as a normal envelope (the
- *    caller matches env->correlation_id);
+ *    caller matches env->correlation_id); it has system priority from
+ *    then on, as the timeout would have had, so a full bounded mailbox
+ *    never drops it;
  *  - the timeout is due: the caller's handle gets AIRSRT_MSG_TIMEOUT
  *    (payload struct airsrt_timeout, correlation_id set too). A reply
  *    that comes after that, or that no request of this worker waits
@@ -21,8 +23,8 @@
  * until the timeout is due; a reply meanwhile, then the timeout, go to
  * its stale address and are dead letters (stale). A caller restarted by
  * its supervisor keeps its address, and so its requests. A caller's
- * worker that dies loses its waiting requests: what comes for them
- * after its next incarnation starts is a late reply there.
+ * worker that dies loses its waiting requests: replies to them name the
+ * dead incarnation and are dead letters (stale) at the next one.
  *
  * May only be called from a callback of an actor, with its ctx.
  */

@@ -150,6 +150,25 @@ Test(request, reply_reaches_the_caller_and_cancels_its_timeout)
     unit_close();
 }
 
+/* A reply settles its request: a full bounded mailbox must not drop it,
+ * or the caller would get neither reply nor timeout. */
+Test(request, reply_reaches_a_caller_whose_bounded_mailbox_is_full)
+{
+    const struct airsrt_spawn_opts bounded = {
+        .mailbox_bound = 1, .overflow = AIRSRT_OVERFLOW_DROP_NEWEST };
+    struct airsrt_address c, s;
+
+    unit_open(types, 0, NULL);
+    c = unit_spawn(unit_ctx(), &client, &bounded);
+    s = unit_spawn(unit_ctx(), &server, NULL);
+    go(unit_w, &c, &s, 8, HOUR_NS);
+    wh_poll_until(unit_w, is_settled, unit_w, UNIT_SETTLE_MS);
+    cr_assert_eq(unit_log_count(EV_REPLY, UNIT_ANY), 8);
+    cr_assert_eq(unit_log_count(EV_TIMEOUT, UNIT_ANY), 0);
+    cr_assert_eq(dead(unit_w, AIRSRT_DL_MAILBOX_FULL), 0);
+    unit_close();
+}
+
 Test(request, timeout_reaches_the_caller_when_no_reply_comes)
 {
     struct airsrt_address c, s;

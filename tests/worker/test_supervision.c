@@ -447,6 +447,29 @@ Test(supervision, intensity_exceeded_past_the_root_ends_the_worker_112,
     unit_close();
 }
 
+/* With a period shorter than a failed start, the intensity alone would
+ * never be exceeded by a child that cannot start again: the supervisor
+ * gives up after max_restarts failed starts in a row instead of
+ * retrying in one poll for ever. */
+Test(supervision, child_that_cannot_restart_gives_up_whatever_the_period,
+     .timeout = 30)
+{
+    struct airsrt_supervisor_spec s = {
+        .strategy = AIRSRT_ONE_FOR_ONE, .max_restarts = 2, .period_ns = 1,
+        .children = kid_specs(1, NULL), .nchildren = 1 };
+    struct airsrt_address sup, c0;
+
+    open_worker();
+    sup = supervise(&s);
+    cr_assert_eq(airsrt_supervisor_find_child(unit_ctx(), &sup, "c0", &c0), 0);
+    kid_pre_fails[0] = 1000;
+    send_to(&c0, T_FAIL);
+    cr_assert_eq(unit_settle(), AIRSRT_EXIT_ESCALATED);
+    /* The first start, then three failed ones: max_restarts + 1 tries. */
+    cr_assert_eq(unit_log_count(EV_PRE, 0), 4);
+    unit_close();
+}
+
 Test(supervision, restarts_spread_over_more_than_the_period_are_allowed,
      .timeout = 30)
 {
