@@ -63,7 +63,8 @@
  *   80  corrupt_repaired  writers, under the lock      relaxed
  *   88  torn_cleared      writers, under the lock      relaxed
  *   96  corrupt_seen      readers, lock-free           relaxed fetch_add
- *  104  groups_epoch      any worker, lock-free        release fetch_add
+ *  104  groups_epoch      any worker, lock-free;       release fetch_add
+ *                         the supervisor after a death
  *
  * groups_epoch moves whenever a worker changes which topics it has
  * subscribers of or which of its actors are pool members (what it
@@ -72,7 +73,8 @@
  * with that release) and then reads the pages sees at least every change
  * published before that epoch, so a cache built after the load stays good
  * while the epoch is the same. A writer killed between the two leaves the
- * change unannounced until the next one; its successor announces its own
+ * change unannounced until the next one; the supervisor bumps the epoch
+ * once it has reaped a dead worker, and its successor announces its own
  * (empty) memberships when it binds. Garbage here costs a cache rebuild.
  * count is the number of entries in use (bound or not). Writers keep it
  * as they register and unregister; a torn or corrupt entry cleared in

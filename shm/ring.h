@@ -15,6 +15,14 @@
  * protection map give each side only its own pages, and it is why each side
  * repairs only its own words when it finds the other's scribbled.
  *
+ * One writer stands outside that rule on purpose: airsrt-inject
+ * corrupt-ring, running as the owner, scribbles over unread records of a
+ * data ring while its consumer is stopped (SIGSTOP, seen in /proc before
+ * it writes). Its producer may still be appending past the tail; the
+ * scribble covers only bytes below the tail it read. What it leaves is
+ * what any stray write leaves: records the consumer finds corrupt,
+ * counts and skips (the reader's repair rules below).
+ *
  * Records: an 8-byte header (size, tag) then the body, 8-byte aligned. size
  * counts the whole record. A record never straddles the end of the buffer:
  * when the next one does not fit, the producer fills the rest with a

@@ -28,18 +28,20 @@ int airsrt_robust_lock(pthread_mutex_t *m, bool *owner_died)
     struct timespec deadline;
     int rc;
 
-    /* pthread_mutex_timedlock takes CLOCK_REALTIME: a clock step can only
-     * make this wait shorter or longer, never endless. */
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += AIRSRT_ROBUST_LOCK_TIMEOUT_MS / 1000;
-    deadline.tv_nsec += (long)(AIRSRT_ROBUST_LOCK_TIMEOUT_MS % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
     rc = pthread_mutex_trylock(m);
-    if (rc == EBUSY)
-        rc = pthread_mutex_timedlock(m, &deadline);
+    if (rc == EBUSY) {
+        /* Read the clock only when we must wait. CLOCK_MONOTONIC: a step
+         * of the wall clock cannot stretch the bound. */
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += AIRSRT_ROBUST_LOCK_TIMEOUT_MS / 1000;
+        deadline.tv_nsec +=
+            (long)(AIRSRT_ROBUST_LOCK_TIMEOUT_MS % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &deadline);
+    }
 
     *owner_died = false;
     if (rc == EOWNERDEAD) {

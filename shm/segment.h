@@ -128,13 +128,14 @@ enum airsrt_worker_state {
     AIRSRT_WORKER_CRASHED,
 };
 
-/* Supervisor-written part of a worker slot; read-only to workers. Each
- * field is its own relaxed atomic: readers (workers, tools) take a
- * snapshot and no field promises anything about another. The supervisor
+/* Supervisor-written part of a worker slot (but fault_request, which a
+ * tool writes); read-only to workers. Each field is its own relaxed
+ * atomic: readers (workers, tools) take a snapshot and no field promises
+ * anything about another. The supervisor
  * never crashes without its workers following it, so nothing here is
  * left half-updated for a survivor. incarnation is stored before the
- * worker's process is started (fork orders the store before the child's
- * load); the worker reads it once, when it opens, and it must not change
+ * worker's process is started (fork, or for a spare the write of its go
+ * line, orders the store before the worker's load); the worker reads it once, when it opens, and it must not change
  * while that incarnation lives. */
 struct airsrt_worker_sup {
     alignas(64) _Atomic uint32_t state;       /* enum airsrt_worker_state */
@@ -144,8 +145,8 @@ struct airsrt_worker_sup {
     _Atomic uint64_t started_ns;
     char name[64];                            /* "group[i]", NUL-terminated */
     /* ---- inject: a fault request (airsrt-inject kill-in-lock) ----
-     * (incarnation << 32) | enum airsrt_fault_request, stored with
-     * release by a tool running as the owner; 0 = none. The worker of
+     * (incarnation << 32) | enum airsrt_fault_request, stored (relaxed:
+     * nothing else rides on it) by a tool running as the owner; 0 = none. The worker of
      * that incarnation honors it only when the header's params carry
      * AIRSRT_SHM_F_FAULT_INJECTION (worker/fault.c). Nobody clears it:
      * naming the incarnation is what keeps the next one from dying of it
@@ -215,7 +216,7 @@ static_assert(sizeof(struct airsrt_worker_topics) == 264, "shm ABI");
  * fields with relaxed stores, then count + 1 with a release store; no
  * lock, no fence, no read-modify-write. Reader: count with acquire
  * (pairs with that release: entries below count are written), then the
- * last min(count, K) entries with relaxed loads. A reader of a live
+ * last min(count, K - 1) entries with relaxed loads. A reader of a live
  * worker may see an entry being overwritten (mixed fields): the record
  * is exact only once the writer is gone, which is when the supervisor
  * copies it into the postmortem record. Everything here is untrusted
@@ -233,8 +234,10 @@ static_assert(sizeof(struct airsrt_worker_topics) == 264, "shm ABI");
  * that was being handled.
  *
  * What a crash leaves behind: the entries as they were, with the last
- * count published; a worker killed mid-record leaves one entry mixed but
- * not counted, so it is overwritten, never shown. The next incarnation
+ * count published; a worker killed mid-record leaves entry count % K
+ * mixed. Once K or more were recorded that slot also held the oldest
+ * counted entry, so readers show at most the last K - 1: the mixed one
+ * is never shown. The next incarnation
  * zeroes the page (and so the recorder) before it runs an actor.
  */
 #define AIRSRT_FLIGHT_ENTRIES 16u
@@ -386,7 +389,9 @@ static_assert(offsetof(struct airsrt_actor_stats, pool_id) == 20, "shm ABI");
  * Untrusted for tools like any shared memory: strings are read up to
  * their array's end, counts clamped, addresses validated.
  * What a crash leaves behind: the supervisor dying mid-write leaves seq
- * odd, but its workers and the segment go with it; readers give up.
+ * odd; its workers follow it, but the segment stays until a rerun
+ * reclaims it, and a tool reading it meanwhile gives up on that record
+ * after its tries.
  */
 enum airsrt_postmortem_reason {
     AIRSRT_PM_CRASHED = 0,          /* a signal or a non-zero exit status */

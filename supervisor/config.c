@@ -695,7 +695,8 @@ static int set_actor(struct parse *p, const struct key *k, void *obj,
  * the supervisor's contract): a config must not set them. */
 static const char *const env_reserved[] = {
     AIRSRT_ENV_FD, AIRSRT_ENV_WORKER, AIRSRT_ENV_ACTORS,
-    AIRSRT_ENV_HEARTBEAT_MS, "AIRSRT_READY_FD", "AIRSRT_SPARE_FD", NULL
+    AIRSRT_ENV_HEARTBEAT_MS, AIRSRT_ENV_READY_FD, AIRSRT_ENV_SPARE_FD,
+    AIRSRT_ENV_EXIT_FD, NULL
 };
 
 static bool is_env_name(const char *s, size_t len)

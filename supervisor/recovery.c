@@ -222,7 +222,7 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
 {
     struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&s->shm, wk->w);
     struct crash_report cr;
-    struct airsrt_registry reg;
+    struct airsrt_registry reg = { 0 };
     bool is_normal = sv_exit_is_normal(ex), has_report = false;
     struct airsrt_event ev;
     ssize_t rc;
@@ -258,6 +258,12 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     atomic_store_explicit(&ws->state, is_normal ? AIRSRT_WORKER_STOPPED
                                                 : AIRSRT_WORKER_CRASHED,
                           memory_order_relaxed);
+    /* Its pool members died with it: after the state above (release:
+     * pairs with the acquire of a sender's epoch load), senders rebuild
+     * their caches and skip it (registry.h, groups_epoch). */
+    if (reg.hdr != NULL)
+        atomic_fetch_add_explicit(&reg.hdr->groups_epoch, 1,
+                                  memory_order_release);
     atomic_store_explicit(&ws->pid, 0, memory_order_relaxed);
     announce(s, wk, ex);
 }

@@ -107,6 +107,12 @@ static void child_env(const struct airsrt_supervisor *s,
     setenv(AIRSRT_ENV_FD, num, 1);
     snprintf(num, sizeof(num), "%u", s->cfg->runtime.heartbeat_ms);
     setenv(AIRSRT_ENV_HEARTBEAT_MS, num, 1);
+    if (fcntl(SV_FD_EXIT, F_GETFD) >= 0) {
+        snprintf(num, sizeof(num), "%d", SV_FD_EXIT);
+        setenv(AIRSRT_ENV_EXIT_FD, num, 1);
+    } else {
+        unsetenv(AIRSRT_ENV_EXIT_FD);
+    }
     snprintf(num, sizeof(num), "%d", SV_FD_READY);
     if (wk == NULL) {
         setenv(AIRSRT_ENV_SPARE_FD, num, 1);

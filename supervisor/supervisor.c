@@ -219,15 +219,14 @@ static void loop(struct airsrt_supervisor *s)
     while (!s->is_stopping) {
         struct epoll_event ev;
         uint64_t now = airsrt_now_ns();
-        int due = sv_tree_run_due(s, now), n;
-        int spare = sv_spares_run_due(s, now);
+        int due = sv_tree_run_due(s, now), n, spare;
         int timeout = due >= 0 && due < beat_ms ? due : beat_ms;
 
+        if (s->is_stopping)     /* the tree gave up: fork no spare */
+            break;
+        spare = sv_spares_run_due(s, now);
         if (spare >= 0 && spare < timeout)
             timeout = spare;
-
-        if (s->is_stopping)
-            break;
         n = epoll_wait(s->epfd, &ev, 1, timeout);
         if (n == 1) {
             uint32_t idx = (uint32_t)ev.data.u64;

@@ -51,8 +51,8 @@ void airsrt__fault_poll(struct airsrt_worker *w)
     sup = airsrt_shm_worker_sup(w->shm, w->index);
     if (sup == NULL)
         return;
-    /* Pairs with the tool's release store; nothing else rides on it. */
-    req = atomic_load_explicit(&sup->fault_request, memory_order_acquire);
+    /* Relaxed: the word is the whole request, nothing else rides on it. */
+    req = atomic_load_explicit(&sup->fault_request, memory_order_relaxed);
     if (req == 0 || (uint32_t)(req >> 32) != w->incarnation)
         return;
     if ((uint32_t)req == AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK)

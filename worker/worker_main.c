@@ -480,11 +480,13 @@ static int supervised(const char *prog,
     struct airsrt_shm shm;
     uint64_t fd, index = 0;
     size_t n = 0;
-    int status, ready_fd = -1;
+    int status, ready_fd = -1, exit_fd;
 
     if (parse_u64(fd_s, INT32_MAX, &fd) < 0)
         return say(prog, AIRSRT_EXIT_USAGE, "%s=\"%s\" is not a descriptor",
                    AIRSRT_ENV_FD, fd_s);
+    if (env_descriptor(prog, AIRSRT_ENV_EXIT_FD, &exit_fd) < 0)
+        return AIRSRT_EXIT_USAGE;
     if (getenv(AIRSRT_ENV_SPARE_FD) != NULL)
         return spare(prog, (int)fd, getenv(AIRSRT_ENV_WORKER), types);
     status = worker_env(prog, &index, &list, &n, &ready_fd);

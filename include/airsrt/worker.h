@@ -28,6 +28,11 @@
  *                        writing. The supervisor starts the next child
  *                        only then, as OTP does.
  *   AIRSRT_SPARE_FD      optional, instead of AIRSRT_WORKER: spare mode
+ *   AIRSRT_EXIT_FD       optional: a descriptor the supervisor watches
+ *                        for the worker's death (a pipe, where pidfds
+ *                        are missing). The worker only makes it
+ *                        close-on-exec, so that no program an actor
+ *                        starts keeps it open after the worker died.
  *
  * A spare is a worker process started before it is needed, so that a
  * restart costs no fork, exec or set-up. It attaches the segment and
@@ -97,6 +102,7 @@
 #define AIRSRT_ENV_HEARTBEAT_MS "AIRSRT_HEARTBEAT_MS"
 #define AIRSRT_ENV_READY_FD     "AIRSRT_READY_FD"
 #define AIRSRT_ENV_SPARE_FD     "AIRSRT_SPARE_FD"
+#define AIRSRT_ENV_EXIT_FD      "AIRSRT_EXIT_FD"
 
 /*
  * Runs this process as a worker (see above) and returns its exit status,

@@ -250,7 +250,7 @@ Test(pool, hash_sends_the_same_key_to_the_same_member, .timeout = 60)
     for (int i = 0; i < 6; i++)
         nused += used[i];
     cr_assert_geq(nused, 3);
-    /* An empty key is a key too. */
+    /* A NULL key of length 0 is the empty key, accepted and hashed. */
     struct airsrt_address e1 = send_one(AIRSRT_POOL_HASH, NULL, 0);
     struct airsrt_address e2 = send_one(AIRSRT_POOL_HASH, "", 0);
     cr_assert(airsrt_address_equal(&e1, &e2));

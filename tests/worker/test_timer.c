@@ -134,10 +134,18 @@ Test(timer, fires_by_due_time_when_set_out_of_order)
     unit_open(types, 0, NULL);
     r = unit_spawn(unit_ctx(), &recorder, NULL);
     for (uint64_t i = 0; i < ORDER_N; i++) {
-        uint64_t id = set_tick(unit_ctx(), &r,
-                               arc4random_uniform(20) * 1000000ull, i);
+        uint64_t delay = arc4random_uniform(20) * 1000000ull;
+        uint64_t before = airsrt_now_ns();
+        uint64_t id = set_tick(unit_ctx(), &r, delay, i);
+        uint64_t due = due_of(id);
 
-        want[i] = (struct expect){ .due = due_of(id), .seq = i };
+        /* Due delay after it was set, not whenever the heap says. */
+        cr_assert(due >= before + delay && due <= airsrt_now_ns() + delay,
+                  "timer %llu due %llu ns after it was set, not %llu",
+                  (unsigned long long)i,
+                  (unsigned long long)(due - before),
+                  (unsigned long long)delay);
+        want[i] = (struct expect){ .due = due, .seq = i };
     }
     qsort(want, ORDER_N, sizeof(want[0]), expect_cmp);
     fire_all();

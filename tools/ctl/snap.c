@@ -106,8 +106,10 @@ uint32_t ctl_flight_decode(const struct airsrt_flight_recorder *fr,
 {
     /* Pairs with the worker's release store of count (scheduler.c). */
     uint64_t count = atomic_load_explicit(&fr->count, memory_order_acquire);
-    uint32_t n = count < AIRSRT_FLIGHT_ENTRIES ? (uint32_t)count
-                                               : AIRSRT_FLIGHT_ENTRIES;
+    /* At most K - 1: entry count % K is the next one the worker writes,
+     * maybe half-written if it died there (segment.h). */
+    uint32_t n = count < AIRSRT_FLIGHT_ENTRIES - 1 ? (uint32_t)count
+                                                   : AIRSRT_FLIGHT_ENTRIES - 1;
 
     for (uint32_t i = 0; i < n; i++) {
         uint64_t k = count - n + i;

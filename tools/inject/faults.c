@@ -222,11 +222,11 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
              "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"lock\":\"registry\","
              "\"signal\":%d", v->name, v->index, (int)v->pid, SIGKILL);
     say(c, text, json);
-    /* Pairs with the acquire in airsrt__fault_poll(). */
+    /* Relaxed: the word is the whole message (segment.h). */
     atomic_store_explicit(&sup->fault_request,
                           ((uint64_t)inc << 32) |
                               AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK,
-                          memory_order_release);
+                          memory_order_relaxed);
     airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, v->index));
     for (t0 = airsrt_now_ns(); !has_left(c, v); inject_nap(c, 5)) {
         if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS) {
@@ -313,6 +313,32 @@ static void corrupt_say(struct inject_ctx *c, const struct victim *v,
     say(c, text, json);
 }
 
+/* SIGSTOP takes effect asynchronously: true once pid shows state T
+ * (stopped) in /proc, within about a second; errno 0 when it never did. */
+static bool is_stopped_soon(pid_t pid)
+{
+    char path[64], buf[512], *p;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = 0;
+
+        if (f != NULL) {
+            n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+        }
+        buf[n] = '\0';
+        /* The state follows the last ')': the name may hold any byte. */
+        p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ' && (p[2] == 'T' || p[2] == 't'))
+            return true;
+        usleep(1000);
+    }
+    errno = 0;
+    return false;
+}
+
 int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
                         uint32_t from, uint32_t bytes, uint64_t seed)
 {
@@ -329,9 +355,10 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
     /* Stopped, the victim cannot move its head: the bytes we scribble
      * are still unread when it reads them, and its live senders fill
      * the ring meanwhile. */
-    if (kill(v->pid, SIGSTOP) < 0) {
+    if (kill(v->pid, SIGSTOP) < 0 || !is_stopped_soon(v->pid)) {
         fprintf(stderr, "airsrt-inject: stop %s (pid %d): %s\n", v->name,
-                (int)v->pid, strerror(errno));
+                (int)v->pid, errno != 0 ? strerror(errno) : "still running");
+        kill(v->pid, SIGCONT);
         return INJECT_EXIT_SYSTEM;
     }
     for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
