@@ -522,3 +522,13 @@ void airsrt_ring_release_all(struct airsrt_ring *r)
 {
     airsrt_ring_release(r, r->read);
 }
+
+uint64_t airsrt_ring_used(const struct airsrt_ring *r)
+{
+    uint64_t tail = atomic_load_explicit(&r->prod->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->cons->head, memory_order_relaxed);
+
+    if (tail < head)
+        return 0;
+    return tail - head > r->capacity ? r->capacity : tail - head;
+}

@@ -224,6 +224,12 @@ int airsrt_ring_push_timeout(struct airsrt_ring *r,
                              const struct airsrt_envelope *e,
                              uint64_t timeout_ns);
 
+/* Bytes queued in r (published and not yet released) as a snapshot for
+ * tools: relaxed loads of both words, so tail and head may be from
+ * different moments; clamped to 0 .. capacity, since either word may be
+ * scribbled. Any process, either role or none. */
+uint64_t airsrt_ring_used(const struct airsrt_ring *r);
+
 /* ---- control ring producers (any number of processes) ---- */
 
 /* Locks, writes, publishes, unlocks. 0, -EAGAIN, -EMSGSIZE, or -errno

@@ -610,3 +610,16 @@ int airsrt_shm_ctl_ring(const struct airsrt_shm *shm, uint32_t w,
                             prod + (l->ctl_stride - shm->params.ctl_ring_bytes),
                             shm->params.ctl_ring_bytes, shm->params.payload_max);
 }
+
+int airsrt_shm_ctl_send(const struct airsrt_shm *shm, uint32_t w,
+                        const struct airsrt_envelope *e)
+{
+    struct airsrt_ring r;
+    int rc = airsrt_shm_ctl_ring(shm, w, &r);
+
+    if (rc == 0)
+        rc = airsrt_ctl_push(&r, e);
+    if (rc == 0)
+        airsrt_doorbell_ring(airsrt_shm_doorbell(shm, w));
+    return rc;
+}

@@ -508,4 +508,10 @@ int airsrt_shm_data_ring(const struct airsrt_shm *shm, uint32_t from,
 int airsrt_shm_ctl_ring(const struct airsrt_shm *shm, uint32_t w,
                         struct airsrt_ring *r);
 
+/* Pushes e on worker w's control ring (airsrt_ctl_push: takes its robust
+ * lock) and, once it is there, rings w's doorbell so that a sleeping
+ * worker reads it. 0, -EINVAL no such worker, or as airsrt_ctl_push. */
+int airsrt_shm_ctl_send(const struct airsrt_shm *shm, uint32_t w,
+                        const struct airsrt_envelope *e);
+
 #endif

@@ -187,17 +187,12 @@ static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
     u.env.priority = AIRSRT_PRIO_SYSTEM;
     memcpy(u.env.payload, &down, sizeof(down));
     for (uint32_t w = 0; w < s->shm.params.nworkers; w++) {
-        struct airsrt_ring r;
-
-        if (w == wk->w || s->workers[w].state != SV_RUNNING ||
-            airsrt_shm_ctl_ring(&s->shm, w, &r) < 0)
+        if (w == wk->w || s->workers[w].state != SV_RUNNING)
             continue;
         /* A full control ring, or its lock held by a hung process, loses
          * the notice, not the runtime: the event says so. */
-        rc = airsrt_ctl_push(&r, &u.env);
-        if (rc == 0)
-            airsrt_doorbell_ring(airsrt_shm_doorbell(&s->shm, w));
-        else
+        rc = airsrt_shm_ctl_send(&s->shm, w, &u.env);
+        if (rc < 0)
             sv_event(s, "announce_failed", &s->workers[w], NULL,
                      rc == -EAGAIN ? "control ring full" : strerror(-rc));
     }

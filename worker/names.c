@@ -146,13 +146,23 @@ int airsrt__names_lookup_id(struct airsrt_worker *w, uint32_t id,
     return rc;
 }
 
-static int resolve(struct airsrt_worker *w, const char *name, uint32_t *id,
-                   struct airsrt_address *addr)
+int airsrt__names_resolve(struct airsrt_worker *w, const char *name,
+                          uint32_t *id, struct airsrt_address *addr)
 {
     int rc = -EAGAIN;
 
     for (int i = 0; i < RESOLVE_TRIES && rc == -EAGAIN; i++)
         rc = airsrt_registry_resolve(&w->reg, name, id, addr);
+    return rc;
+}
+
+int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
+                       struct airsrt_registry_record *rec)
+{
+    int rc = -EAGAIN;
+
+    for (int i = 0; i < RESOLVE_TRIES && rc == -EAGAIN; i++)
+        rc = airsrt_registry_lookup(&w->reg, id, rec);
     return rc;
 }
 
@@ -182,7 +192,7 @@ int airsrt__names_route(struct airsrt_worker *w, const char *name,
         RB_REMOVE(name_tree, &w->name_tree, node);
         free(node);
     }
-    rc = resolve(w, name, id, addr);
+    rc = airsrt__names_resolve(w, name, id, addr);
     if (rc < 0)
         return rc;
     *last = *addr;
@@ -204,8 +214,9 @@ static bool take_over(struct airsrt_worker *w, const char *name)
     struct airsrt_address holder;
     uint32_t id;
 
-    return resolve(w, name, &id, &holder) == 0 && holder.node == 0 &&
-           holder.worker == w->index && holder.incarnation != w->incarnation &&
+    return airsrt__names_resolve(w, name, &id, &holder) == 0 &&
+           holder.node == 0 && holder.worker == w->index &&
+           holder.incarnation != w->incarnation &&
            !airsrt_address_is_null(&holder) &&
            airsrt_registry_unbind(&w->reg, id, &holder) == 0;
 }
@@ -273,7 +284,7 @@ int airsrt_unregister(struct airsrt_ctx *ctx, const char *name)
 
     if (airsrt_registry_name_validate(name) < 0)
         return -EINVAL;
-    rc = resolve(w, name, &id, &holder);
+    rc = airsrt__names_resolve(w, name, &id, &holder);
     if (rc == 0)
         rc = airsrt_registry_unregister(&w->reg, name);
     if (rc < 0)
@@ -296,7 +307,7 @@ int airsrt_resolve(struct airsrt_ctx *ctx, const char *name,
 
     if (airsrt_registry_name_validate(name) < 0)
         return -EINVAL;
-    rc = resolve(ctx->w, name, &id, &holder);
+    rc = airsrt__names_resolve(ctx->w, name, &id, &holder);
     if (rc < 0)
         return rc;
     if (airsrt_address_is_null(&holder))

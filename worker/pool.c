@@ -32,8 +32,6 @@
 
 #include "worker/worker_impl.h"
 
-#define RESOLVE_TRIES 64
-
 /* What this worker knows of one pool. members is good while is_valid and
  * groups_epoch == epoch. cursor is this sender's round-robin position. */
 struct pool_node {
@@ -88,38 +86,18 @@ void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a)
 
 /* ---- the registry side ---- */
 
-static int resolve(struct airsrt_worker *w, const char *name, uint32_t *id)
-{
-    int rc = -EAGAIN;
-
-    for (int i = 0; i < RESOLVE_TRIES && rc == -EAGAIN; i++)
-        rc = airsrt_registry_resolve(&w->reg, name, id, NULL);
-    return rc;
-}
-
-/* Entry id as a whole record, retried while it is being written. */
-static int lookup(struct airsrt_worker *w, uint32_t id,
-                  struct airsrt_registry_record *rec)
-{
-    int rc = -EAGAIN;
-
-    for (int i = 0; i < RESOLVE_TRIES && rc == -EAGAIN; i++)
-        rc = airsrt_registry_lookup(&w->reg, id, rec);
-    return rc;
-}
-
 /* The id of pool name and its entry's generation. 0; -ENOENT no such
  * pool; -EEXIST the name is something else; -EAGAIN torn. */
 static int pool_find(struct airsrt_worker *w, const char *name, uint32_t *id,
                      uint32_t *gen)
 {
     struct airsrt_registry_record rec;
-    int rc = resolve(w, name, id);
+    int rc = airsrt__names_resolve(w, name, id, NULL);
 
     if (rc < 0)
         return rc;
     *gen = airsrt_registry_generation(&w->reg, *id);
-    rc = lookup(w, *id, &rec);
+    rc = airsrt__names_read(w, *id, &rec);
     if (rc == -EBADMSG)
         rc = -EAGAIN;
     if (rc < 0)

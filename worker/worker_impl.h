@@ -614,6 +614,15 @@ int airsrt__names_route(struct airsrt_worker *w, const char *name,
                         uint32_t *id, struct airsrt_address *addr,
                         struct airsrt_address *last);
 
+/* The registry's resolve of name and its lookup of entry id, retried a
+ * while if the entry is being written: -EAGAIN only if it stays torn
+ * (its writer died in it). Otherwise as airsrt_registry_resolve and
+ * airsrt_registry_lookup. */
+int airsrt__names_resolve(struct airsrt_worker *w, const char *name,
+                          uint32_t *id, struct airsrt_address *addr);
+int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
+                       struct airsrt_registry_record *rec);
+
 /* Allocates the id cache ahead of the first send (it maps zero pages:
  * ids never used cost no memory). -ENOMEM. */
 int airsrt__names_init(struct airsrt_worker *w);

@@ -90,7 +90,6 @@ void integ_ctl_send(uint32_t w, const struct airsrt_address *to,
         struct airsrt_envelope env;
         uint8_t bytes[sizeof(struct airsrt_envelope) + CTL_PAYLOAD_MAX];
     } u;
-    struct airsrt_ring r;
     int rc;
 
     cr_assert_leq(len, CTL_PAYLOAD_MAX);
@@ -100,10 +99,8 @@ void integ_ctl_send(uint32_t w, const struct airsrt_address *to,
     u.env.message_id = next_msgid();
     if (len != 0)
         memcpy(u.env.payload, payload, len);
-    cr_assert_eq(airsrt_shm_ctl_ring(&harness_shm, w, &r), 0);
-    rc = airsrt_ctl_push(&r, &u.env);
+    rc = airsrt_shm_ctl_send(&harness_shm, w, &u.env);
     cr_assert_eq(rc, 0, "control ring of worker %u: %s", w, strerror(-rc));
-    airsrt_doorbell_ring(airsrt_shm_doorbell(&harness_shm, w));
 }
 
 void integ_ctl_shutdown(uint32_t w)

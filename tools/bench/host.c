@@ -387,20 +387,16 @@ static int hosts_go(struct hosts *h)
 static int hosts_shutdown(struct hosts *h)
 {
     struct airsrt_envelope e;
-    struct airsrt_ring ctl;
     int rc;
 
     airsrt_envelope_init(&e, AIRSRT_CTL_SHUTDOWN, 0);
     for (uint32_t w = 0; w < h->run->nworkers; w++) {
-        rc = airsrt_shm_ctl_ring(h->shm, w, &ctl);
-        if (rc == 0)
-            rc = airsrt_ctl_push(&ctl, &e);
+        rc = airsrt_shm_ctl_send(h->shm, w, &e);
         if (rc < 0) {
             fprintf(stderr, "airsrt-bench: cannot tell worker %u to shut "
                     "down: %s\n", w, strerror(-rc));
             return rc;
         }
-        airsrt_doorbell_ring(airsrt_shm_doorbell(h->shm, w));
     }
     return 0;
 }

@@ -85,19 +85,6 @@ static int send_resolve(const struct airsrt_shm *shm, const char *name,
     return 0;
 }
 
-static int send_push(struct airsrt_shm *shm, uint32_t w,
-                     struct airsrt_envelope *e)
-{
-    struct airsrt_ring ring;
-    int rc = airsrt_shm_ctl_ring(shm, w, &ring);
-
-    if (rc == 0)
-        rc = airsrt_ctl_push(&ring, e);
-    if (rc == 0)
-        airsrt_doorbell_ring(airsrt_shm_doorbell(shm, w));
-    return rc;
-}
-
 int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
 {
     uint32_t max = shm->params.payload_max, id, len;
@@ -131,7 +118,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
     e->recipient_name = id;
     airsrt_msgid_init(&gen, AIRSRT_MSGID_ORIGIN_TOOL, shm->hdr->epoch_ns);
     e->message_id = airsrt_msgid_next(&gen);
-    rc = send_push(shm, holder.worker, e);
+    rc = airsrt_shm_ctl_send(shm, holder.worker, e);
     ctl_worker_name(shm, holder.worker, worker);
     if (rc == 0)
         printf("sent message 0x%016" PRIx64 " to \"%s\" (id %" PRIu32

@@ -95,16 +95,6 @@ struct wrow {
     char handling_type_name[AIRSRT_TYPE_NAME_MAX + 1];
 };
 
-static uint64_t ring_used(const struct airsrt_ring *r)
-{
-    uint64_t tail = atomic_load_explicit(&r->prod->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->cons->head, memory_order_relaxed);
-
-    if (tail < head)
-        return 0;
-    return tail - head > r->capacity ? r->capacity : tail - head;
-}
-
 static void row_rings(const struct airsrt_shm *shm, uint32_t w,
                       struct wrow *r)
 {
@@ -112,11 +102,11 @@ static void row_rings(const struct airsrt_shm *shm, uint32_t w,
 
     for (uint32_t s = 0; s < shm->params.nworkers; s++)
         if (airsrt_shm_data_ring(shm, s, w, &ring) == 0) {
-            r->inbound_used += ring_used(&ring);
+            r->inbound_used += airsrt_ring_used(&ring);
             r->inbound_cap += ring.capacity;
         }
     if (airsrt_shm_ctl_ring(shm, w, &ring) == 0)
-        r->control_used = ring_used(&ring);
+        r->control_used = airsrt_ring_used(&ring);
 }
 
 /* The type name of actor slot `slot` of worker w, "" if unknown. */

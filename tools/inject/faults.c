@@ -241,18 +241,14 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
 
 /* ---- corrupt-ring ---- */
 
-/* Bytes published but not yet released on ring from -> to; 0 for a
- * ring whose positions are implausible (already being repaired). */
+/* Binds r to the ring from -> to: the bytes published on it and not yet
+ * released (0 if there is no such ring). */
 static uint64_t unread_bytes(const struct inject_ctx *c, uint32_t from,
                              uint32_t to, struct airsrt_ring *r)
 {
-    uint64_t head, tail;
-
     if (airsrt_shm_data_ring(&c->shm, from, to, r) < 0)
         return 0;
-    head = atomic_load_explicit(&r->cons->head, memory_order_acquire);
-    tail = atomic_load_explicit(&r->prod->tail, memory_order_acquire);
-    return tail > head && tail - head <= r->capacity ? tail - head : 0;
+    return airsrt_ring_used(r);
 }
 
 /* The peer with the most unread bytes for to; the first peer if none
