@@ -205,17 +205,24 @@ struct route {
     uint8_t flags;                      /* AIRSRT_ENV_F_* to set */
 };
 
-static int plan_address(struct airsrt_worker *w,
-                        const struct airsrt_address *to, struct route *r)
+int airsrt__send_check_address(const struct airsrt_worker *w,
+                               const struct airsrt_address *to)
 {
     if (airsrt_address_is_null(to) || airsrt_address_validate(to) < 0)
         return -EINVAL;
     if (to->node != 0)
         return -EHOSTUNREACH;
-    if (to->worker >= w->nworkers)
-        return -EINVAL;
-    *r = (struct route){ .dest = to->worker, .recipient = *to };
-    return 0;
+    return to->worker < w->nworkers ? 0 : -EINVAL;
+}
+
+static int plan_address(struct airsrt_worker *w,
+                        const struct airsrt_address *to, struct route *r)
+{
+    int rc = airsrt__send_check_address(w, to);
+
+    if (rc == 0)
+        *r = (struct route){ .dest = to->worker, .recipient = *to };
+    return rc;
 }
 
 /* A name nobody holds goes to its last holder known here, to wait for

@@ -288,11 +288,7 @@ static int check_target(const struct airsrt_worker *w,
 {
     if (name != NULL)
         return airsrt_registry_name_validate(name) < 0 ? -EINVAL : 0;
-    if (airsrt_address_is_null(to) || airsrt_address_validate(to) < 0)
-        return -EINVAL;
-    if (to->node != 0)
-        return -EHOSTUNREACH;
-    return to->worker < w->nworkers ? 0 : -EINVAL;
+    return airsrt__send_check_address(w, to);
 }
 
 int airsrt_send_after(struct airsrt_ctx *ctx, const struct airsrt_address *to,

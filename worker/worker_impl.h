@@ -521,6 +521,11 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns);
 void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
                            bool is_ctl);
 
+/* What a send to address to is refused for at once: 0, -EINVAL (null,
+ * malformed, no such worker) or -EHOSTUNREACH (another node). */
+int airsrt__send_check_address(const struct airsrt_worker *w,
+                               const struct airsrt_address *to);
+
 /* Sends a runtime envelope (a reserved type, system priority, no
  * payload) to an address: airsrt_stop() of a remote actor. */
 int airsrt__send_system(struct airsrt_ctx *ctx,
