@@ -9,6 +9,7 @@
  * permission, a fault that could not be done). SIGINT and SIGTERM only
  * set a flag: whatever is stopped is continued, then the tool exits.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,8 @@ static int attach(struct inject_ctx *c, const char *runtime)
 
     if (rc < 0) {
         fprintf(stderr, "airsrt-inject: %s\n", c->shm.err);
-        return INJECT_EXIT_SYSTEM;
+        /* A malformed name is the user's mistake, as for airsrt-ctl. */
+        return rc == -EINVAL ? INJECT_EXIT_USAGE : INJECT_EXIT_SYSTEM;
     }
     return 0;
 }

@@ -301,6 +301,17 @@ Test(inject, refuses_a_runtime_that_does_not_exist_with_111, .timeout = 30,
                      "/airsrt.no-such-runtime-here)\n");
 }
 
+Test(inject, refuses_a_malformed_runtime_name_with_100, .timeout = 30,
+     .fini = rh_fini)
+{
+    inject("-r", "bad/name", "kill", "0", (char *)NULL);
+    cr_assert_eq(t.status, 100);
+    cr_assert_str_eq(t.out, "");
+    cr_assert_str_eq(t.err, "airsrt-inject: invalid runtime name "
+                     "\"bad/name\": use 1 to 63 of A-Z a-z 0-9 _ . -, not "
+                     "starting with . or -\n");
+}
+
 /* A runtime with fault injection off: kill-in-lock (and chaos asked
  * for it) is refused, exit 100; an unknown worker too. */
 Test(inject, refuses_kill_in_lock_when_fault_injection_is_off, .timeout = 60,
