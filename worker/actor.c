@@ -390,7 +390,7 @@ int airsrt_stop(struct airsrt_ctx *ctx, const struct airsrt_address *who)
         airsrt_address_validate(who) < 0)
         return -EINVAL;
     if (who->node != 0 || who->worker != w->index)
-        return airsrt__send_system(ctx, who, AIRSRT_MSG_STOP);
+        return airsrt__send_system(ctx, who, AIRSRT_MSG_STOP, 0, NULL, 0);
     a = airsrt__actor_find(w, who);
     if (a == NULL)
         return -ESTALE;

@@ -122,22 +122,10 @@ static int send_remote(struct airsrt_worker *w, uint32_t type,
                        const struct airsrt_address *to, uint64_t ref,
                        const void *payload, uint32_t len)
 {
-    struct airsrt_envelope *e;
-    int rc = airsrt__transport_claim(w, to->worker, len, &e);
+    struct airsrt_ctx ctx = { .w = w, .self = *from };
+    int rc = airsrt__send_system(&ctx, to, type, ref, payload, len);
 
-    if (rc < 0)
-        return rc;
-    airsrt_envelope_init(e, type, len);
-    e->priority = AIRSRT_PRIO_SYSTEM;
-    e->sender = *from;
-    e->recipient = *to;
-    e->correlation_id = ref;
-    e->message_id = airsrt_msgid_next(&w->ids);
-    if (len != 0)
-        memcpy(e->payload, payload, len);
-    airsrt__transport_commit(w, to->worker, e, rc);
-    airsrt__stat_add(&w->self->envelopes_out, 1);
-    return 0;
+    return rc < 0 ? rc : 0;     /* queued behind a full ring is sent */
 }
 
 /* Puts a DOWN for r in its watcher's mailbox and forgets r. m, if given,

@@ -416,11 +416,14 @@ int airsrt_send_name(struct airsrt_ctx *ctx, const char *name, uint32_t type,
 }
 
 int airsrt__send_system(struct airsrt_ctx *ctx,
-                        const struct airsrt_address *to, uint32_t type)
+                        const struct airsrt_address *to, uint32_t type,
+                        uint64_t correlation_id, const void *payload,
+                        uint32_t len)
 {
-    struct airsrt_send_opts o = { .priority = AIRSRT_PRIO_SYSTEM };
+    struct airsrt_send_opts o = { .priority = AIRSRT_PRIO_SYSTEM,
+                                  .correlation_id = correlation_id };
 
-    return send_checked(ctx, to, NULL, &o, type, NULL, 0, 0);
+    return send_checked(ctx, to, NULL, &o, type, payload, len, 0);
 }
 
 int airsrt__send_dead_letter(struct airsrt_worker *w, const void *payload,

@@ -526,10 +526,13 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
 int airsrt__send_check_address(const struct airsrt_worker *w,
                                const struct airsrt_address *to);
 
-/* Sends a runtime envelope (a reserved type, system priority, no
- * payload) to an address: airsrt_stop() of a remote actor. */
+/* Sends a runtime envelope (a reserved type, system priority) to an
+ * address, from ctx->self: airsrt_stop() of a remote actor, monitors'
+ * MONITOR, DEMONITOR and DOWN. */
 int airsrt__send_system(struct airsrt_ctx *ctx,
-                        const struct airsrt_address *to, uint32_t type);
+                        const struct airsrt_address *to, uint32_t type,
+                        uint64_t correlation_id, const void *payload,
+                        uint32_t len);
 
 /* send_checked with envelope flags (AIRSRT_ENV_F_REQUEST): request.c. */
 int airsrt__send_flagged(struct airsrt_ctx *ctx,
