@@ -43,13 +43,10 @@
  * well-formed; the worker settles within a bounded number of polls.
  */
 #include <errno.h>
-#include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "fuzz/fuzz_input.h"
+#include "fuzz/worker_rig.h"
 #include "worker/worker_impl.h"
 
 #define MAX_OPS      256u
@@ -63,14 +60,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { DATA = 0, CTL = 1 };
+enum { DATA = FUZZ_RIG_DATA, CTL = FUZZ_RIG_CTL };
 
-static struct {
-    bool is_ready;
-    struct airsrt_shm shm;
-    struct airsrt_ring ring[2];     /* producer of 0 -> 1, of ctl 1 */
-    struct airsrt_ring back;        /* consumer of 1 -> 0 */
-} H;
+static struct fuzz_rig G;
 
 /* A ref the harness got, and what became of it. */
 struct ref_rec {
@@ -87,13 +79,11 @@ struct ask {
 };
 
 static struct {
-    struct airsrt_worker *w;
     struct airsrt_address live[NW + NT];
     struct ref_rec refs[MAX_REFS];
     uint32_t nrefs;
     struct ask asks[MAX_REFS];
     uint32_t nasks;
-    int status;
 } R;
 
 /* ---- actors ---- */
@@ -152,75 +142,13 @@ static const struct airsrt_actor_type target = {
 static const struct airsrt_actor_type *const types[] = {
     &watcher, &target, NULL };
 
-/* ---- the runtime, once ---- */
-
-static void release_shm(void)
-{
-    airsrt_shm_detach(&H.shm);
-}
-
-static void setup(void)
-{
-    struct airsrt_shm_params p = {
-        .nworkers = 2, .ring_bytes = RING_BYTES,
-        .ctl_ring_bytes = RING_BYTES, .registry_capacity = 16,
-        .payload_max = PAYLOAD_MAX, .actors_max = 64 };
-    char name[64];
-
-    snprintf(name, sizeof(name), "fuzz-monitor-%d", (int)getpid());
-    if (airsrt_shm_create(&H.shm, name, &p) < 0) {
-        fprintf(stderr, "%s\n", H.shm.err);
-        abort();
-    }
-    /* Nothing to leave behind, however the process ends. */
-    shm_unlink(H.shm.path);
-    atexit(release_shm);
-    for (uint32_t w = 0; w < 2; w++)
-        atomic_store(&airsrt_shm_worker_sup(&H.shm, w)->incarnation, 1);
-    FUZZ_CHECK(airsrt_shm_data_ring(&H.shm, 0, 1, &H.ring[DATA]) == 0);
-    FUZZ_CHECK(airsrt_shm_ctl_ring(&H.shm, 1, &H.ring[CTL]) == 0);
-    FUZZ_CHECK(airsrt_shm_data_ring(&H.shm, 1, 0, &H.back) == 0);
-    H.is_ready = true;
-}
-
-static void ring_clear(struct airsrt_ring *r)
-{
-    atomic_store(&r->prod->tail, 0);
-    atomic_store(&r->cons->head, 0);
-    memset(&r->prod->stats, 0, sizeof(r->prod->stats));
-    memset(&r->cons->stats, 0, sizeof(r->cons->stats));
-    memset(r->buf, 0, r->capacity);
-}
-
-static void open_worker(void)
-{
-    struct airsrt_worker_opts o = { .spin_ns = 0 };
-    struct airsrt_ctx *ctx;
-    char err[256];
-
-    for (int i = 0; i < 2; i++)
-        ring_clear(&H.ring[i]);
-    ring_clear(&H.back);
-    airsrt_ring_producer_attach(&H.ring[DATA]);
-    airsrt_ring_producer_attach(&H.ring[CTL]);
-    airsrt_ring_consumer_attach(&H.back);
-    memset(&R, 0, sizeof(R));
-    R.status = -1;
-    if (airsrt__worker_open(&R.w, &H.shm, 1, types, &o, err,
-                            sizeof(err)) < 0) {
-        fprintf(stderr, "open: %s\n", err);
-        abort();
-    }
-    ctx = airsrt__worker_ctx(R.w);
-    for (uint32_t i = 0; i < NW + NT; i++)
-        FUZZ_CHECK(airsrt_spawn(ctx, i < NW ? &watcher : &target, NULL,
-                                &R.live[i]) == 0);
-}
-
 /* ---- what comes back ---- */
 
-static void take_back(const struct airsrt_envelope *e, uint32_t len)
+static void take_back(const struct airsrt_ring_view *v)
 {
+    const struct airsrt_envelope *e = v->env;
+    uint32_t len = v->payload_len;
+
     FUZZ_CHECK(airsrt__monitor_is_type(e->type));
     FUZZ_CHECK(e->recipient.worker == 0 && e->correlation_id != 0);
     FUZZ_CHECK(e->priority == AIRSRT_PRIO_SYSTEM);
@@ -235,24 +163,28 @@ static void take_back(const struct airsrt_envelope *e, uint32_t len)
                                           e->recipient };
 }
 
-static void drain_back(void)
-{
-    struct airsrt_ring_view v[64];
-    ssize_t n;
+/* ---- the runtime, once ---- */
 
-    while ((n = airsrt_ring_read(&H.back, v, 64)) > 0) {
-        for (ssize_t i = 0; i < n; i++)
-            take_back(v[i].env, v[i].payload_len);
-        airsrt_ring_release_all(&H.back);
-    }
-    FUZZ_CHECK(n == 0);
+static void setup(void)
+{
+    const struct airsrt_shm_params p = {
+        .ring_bytes = RING_BYTES, .ctl_ring_bytes = RING_BYTES,
+        .registry_capacity = 16, .payload_max = PAYLOAD_MAX,
+        .actors_max = 64 };
+
+    fuzz_rig_setup(&G, "fuzz-monitor", &p, take_back);
 }
 
-static void poll_once(void)
+static void open_worker(void)
 {
-    if (R.status < 0)
-        R.status = airsrt__worker_poll(R.w, 0);
-    drain_back();
+    struct airsrt_worker_opts o = { .spin_ns = 0 };
+    struct airsrt_ctx *ctx;
+
+    memset(&R, 0, sizeof(R));
+    ctx = fuzz_rig_open(&G, types, &o);
+    for (uint32_t i = 0; i < NW + NT; i++)
+        FUZZ_CHECK(airsrt_spawn(ctx, i < NW ? &watcher : &target, NULL,
+                                &R.live[i]) == 0);
 }
 
 /* ---- picks ---- */
@@ -318,19 +250,6 @@ static uint32_t pick_type(struct fuzz_in *in)
 
 /* ---- operations ---- */
 
-static void write_record(int ring, const struct airsrt_envelope *hdr,
-                         const void *payload)
-{
-    struct airsrt_envelope *e;
-
-    if (airsrt_ring_reserve(&H.ring[ring], hdr->payload_len, &e) < 0)
-        return;
-    memcpy(e, hdr, sizeof(*hdr));
-    memcpy(e->payload, payload, hdr->payload_len);
-    airsrt_ring_commit(&H.ring[ring]);
-    airsrt_ring_publish(&H.ring[ring]);
-}
-
 static uint32_t pick_payload(struct fuzz_in *in, uint8_t *buf)
 {
     struct airsrt_down d;
@@ -370,14 +289,14 @@ static void op_envelope(struct fuzz_in *in, int ring)
     hdr.correlation_id = pick_ref(in);
     hdr.message_id = 1;
     hdr.payload_len = pick_payload(in, payload);
-    write_record(ring, &hdr, payload);
+    fuzz_rig_write(&G, ring, &hdr, payload);
 }
 
 static struct airsrt_ctx actor_ctx(uint32_t i)
 {
-    struct actor *a = airsrt__actor_find(R.w, &R.live[i]);
+    struct actor *a = airsrt__actor_find(G.w, &R.live[i]);
 
-    return a ? airsrt__actor_ctx(R.w, a) : (struct airsrt_ctx){ .w = R.w };
+    return a ? airsrt__actor_ctx(G.w, a) : (struct airsrt_ctx){ .w = G.w };
 }
 
 static void op_monitor(struct fuzz_in *in)
@@ -387,7 +306,7 @@ static void op_monitor(struct fuzz_in *in)
     struct airsrt_ctx ctx = actor_ctx(i);
     uint64_t ref;
 
-    if (R.status >= 0 || R.nrefs == MAX_REFS)
+    if (G.status >= 0 || R.nrefs == MAX_REFS)
         return;
     if (airsrt_monitor(&ctx, &to, &ref) == 0) {
         FUZZ_CHECK(ctx.a != NULL && ref != 0 && ref_lookup(ref) == NULL);
@@ -402,7 +321,7 @@ static void op_demonitor(struct fuzz_in *in)
     struct airsrt_ctx ctx = actor_ctx(i);
     struct ref_rec *r = ref_lookup(ref);
 
-    if (R.status >= 0)
+    if (G.status >= 0)
         return;
     if (airsrt_demonitor(&ctx, ref) == 0) {
         FUZZ_CHECK(r != NULL && r->watcher == i && !r->is_demonitored);
@@ -414,13 +333,13 @@ static void op_stop_or_fail(struct fuzz_in *in, bool fail)
 {
     uint32_t i = fuzz_u8(in) % (NW + NT);
 
-    if (R.status >= 0)
+    if (G.status >= 0)
         return;
     if (fail)
-        airsrt_send(airsrt__worker_ctx(R.w), &R.live[NW + i % NT], T_FAIL,
+        airsrt_send(airsrt__worker_ctx(G.w), &R.live[NW + i % NT], T_FAIL,
                     NULL, 0);
     else
-        airsrt_stop(airsrt__worker_ctx(R.w), &R.live[i]);
+        airsrt_stop(airsrt__worker_ctx(G.w), &R.live[i]);
 }
 
 static void op_worker_down(struct fuzz_in *in)
@@ -431,7 +350,7 @@ static void op_worker_down(struct fuzz_in *in)
 
     d.incarnation = fuzz_u8(in) % 3u;
     airsrt_envelope_init(&hdr, AIRSRT_CTL_WORKER_DOWN, sizeof(d));
-    write_record(CTL, &hdr, &d);
+    fuzz_rig_write(&G, CTL, &hdr, &d);
 }
 
 /* Worker 0's answer to a MONITOR it was sent: a DOWN to the watcher. */
@@ -453,7 +372,7 @@ static void op_answer(struct fuzz_in *in)
     hdr.sender = a->target;
     hdr.recipient = a->watcher;
     hdr.correlation_id = a->ref;
-    write_record(DATA, &hdr, &d);
+    fuzz_rig_write(&G, DATA, &hdr, &d);
 }
 
 static void run_ops(struct fuzz_in *in)
@@ -486,19 +405,10 @@ static void run_ops(struct fuzz_in *in)
             op_answer(in);
             break;
         default:
-            poll_once();
+            fuzz_rig_poll(&G);
             break;
         }
     }
-}
-
-static bool is_settled(void)
-{
-    struct airsrt_worker *w = R.w;
-
-    return R.status >= 0 ||
-           (!airsrt__transport_has_input(w) && w->runq_head == NULL &&
-            w->nstops == 0 && !airsrt__transport_is_backed_up(w));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -506,21 +416,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_in in = { data, size };
     int polls = 0;
 
-    if (!H.is_ready)
+    if (!G.is_ready)
         setup();
     open_worker();
     run_ops(&in);
-    while (!is_settled()) {
+    while (!fuzz_rig_is_idle(&G, G.w->nstops)) {
         FUZZ_CHECK(++polls <= SETTLE_POLLS);
-        poll_once();
+        fuzz_rig_poll(&G);
     }
-    if (R.status < 0) {
-        airsrt__worker_shutdown(R.w, AIRSRT_EXIT_OK);
-        poll_once();
+    if (G.status < 0) {
+        airsrt__worker_shutdown(G.w, AIRSRT_EXIT_OK);
+        fuzz_rig_poll(&G);
     }
     /* Only stopping every actor ends this worker. */
-    FUZZ_CHECK(R.status == AIRSRT_EXIT_OK);
-    drain_back();
-    airsrt__worker_close(R.w);
+    FUZZ_CHECK(G.status == AIRSRT_EXIT_OK);
+    fuzz_rig_drain(&G);
+    airsrt__worker_close(G.w);
     return 0;
 }

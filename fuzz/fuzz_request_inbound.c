@@ -37,12 +37,10 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "fuzz/fuzz_input.h"
+#include "fuzz/worker_rig.h"
 #include "worker/worker_impl.h"
 
 #define MAX_OPS      128u
@@ -56,22 +54,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct {
-    bool is_ready;
-    struct airsrt_shm shm;
-    struct airsrt_ring in;          /* producer of 0 -> 1 */
-    struct airsrt_ring back;        /* consumer of 1 -> 0 */
-} H;
+/* Only its data ring 0 -> 1 is written: the control ring stays empty. */
+static struct fuzz_rig G;
 
 static struct {
-    struct airsrt_worker *w;
     struct airsrt_address caller, bystander;
     uint64_t corr[MAX_REQ];
     uint8_t settled[MAX_REQ];       /* times handle saw its settlement */
     uint32_t nreq, nback;           /* requests sent, seen on 1 -> 0 */
     uint64_t replies_handled;       /* F_REPLY envelopes the caller got */
     uint64_t replies_live;          /* well-formed F_REPLY to a live actor */
-    int status;
 } R;
 
 /* The request of corr, or -1. */
@@ -129,90 +121,37 @@ static const struct airsrt_actor_type bystander = {
 static const struct airsrt_actor_type *const types[] = {
     &caller, &bystander, NULL };
 
-static void release_shm(void)
+/* What worker 1 sent worker 0: the caller's requests, nothing else. */
+static void take_back(const struct airsrt_ring_view *v)
 {
-    airsrt_shm_detach(&H.shm);
+    const struct airsrt_envelope *e = v->env;
+
+    FUZZ_CHECK(R.nback < R.nreq);
+    FUZZ_CHECK(e->type == T_REQ);
+    FUZZ_CHECK(e->flags == AIRSRT_ENV_F_REQUEST);
+    FUZZ_CHECK(airsrt_address_equal(&e->reply_to, &R.caller));
+    FUZZ_CHECK(e->correlation_id == R.corr[R.nback]);
+    R.nback++;
 }
 
 static void setup(void)
 {
-    struct airsrt_shm_params p = {
-        .nworkers = 2, .ring_bytes = RING_BYTES, .registry_capacity = 64,
+    const struct airsrt_shm_params p = {
+        .ring_bytes = RING_BYTES, .registry_capacity = 64,
         .payload_max = PAYLOAD_MAX, .actors_max = 64 };
-    char name[64];
 
-    snprintf(name, sizeof(name), "fuzz-request-%d", (int)getpid());
-    if (airsrt_shm_create(&H.shm, name, &p) < 0) {
-        fprintf(stderr, "%s\n", H.shm.err);
-        abort();
-    }
-    shm_unlink(H.shm.path);
-    atexit(release_shm);
-    for (uint32_t w = 0; w < 2; w++)
-        atomic_store(&airsrt_shm_worker_sup(&H.shm, w)->incarnation, 1);
-    FUZZ_CHECK(airsrt_shm_data_ring(&H.shm, 0, 1, &H.in) == 0);
-    FUZZ_CHECK(airsrt_shm_data_ring(&H.shm, 1, 0, &H.back) == 0);
-    H.is_ready = true;
-}
-
-static void ring_clear(struct airsrt_ring *r)
-{
-    atomic_store(&r->prod->tail, 0);
-    atomic_store(&r->cons->head, 0);
-    memset(&r->prod->stats, 0, sizeof(r->prod->stats));
-    memset(&r->cons->stats, 0, sizeof(r->cons->stats));
-    memset(r->buf, 0, r->capacity);
+    fuzz_rig_setup(&G, "fuzz-request", &p, take_back);
 }
 
 static void open_worker(void)
 {
     struct airsrt_worker_opts o = { .spin_ns = 0 };
     struct airsrt_ctx *ctx;
-    char err[256];
 
-    ring_clear(&H.in);
-    ring_clear(&H.back);
-    airsrt_ring_producer_attach(&H.in);
-    airsrt_ring_consumer_attach(&H.back);
     memset(&R, 0, sizeof(R));
-    R.status = -1;
-    if (airsrt__worker_open(&R.w, &H.shm, 1, types, &o, err,
-                            sizeof(err)) < 0) {
-        fprintf(stderr, "open: %s\n", err);
-        abort();
-    }
-    ctx = airsrt__worker_ctx(R.w);
+    ctx = fuzz_rig_open(&G, types, &o);
     FUZZ_CHECK(airsrt_spawn(ctx, &caller, NULL, &R.caller) == 0);
     FUZZ_CHECK(airsrt_spawn(ctx, &bystander, NULL, &R.bystander) == 0);
-}
-
-/* What worker 1 sent worker 0: the caller's requests, nothing else. */
-static void drain_back(void)
-{
-    struct airsrt_ring_view v[64];
-    ssize_t n;
-
-    while ((n = airsrt_ring_read(&H.back, v, 64)) > 0) {
-        for (ssize_t i = 0; i < n; i++) {
-            const struct airsrt_envelope *e = v[i].env;
-
-            FUZZ_CHECK(R.nback < R.nreq);
-            FUZZ_CHECK(e->type == T_REQ);
-            FUZZ_CHECK(e->flags == AIRSRT_ENV_F_REQUEST);
-            FUZZ_CHECK(airsrt_address_equal(&e->reply_to, &R.caller));
-            FUZZ_CHECK(e->correlation_id == R.corr[R.nback]);
-            R.nback++;
-        }
-        airsrt_ring_release_all(&H.back);
-    }
-    FUZZ_CHECK(n == 0);
-}
-
-static void poll_once(void)
-{
-    if (R.status < 0)
-        R.status = airsrt__worker_poll(R.w, 0);
-    drain_back();
 }
 
 static void op_request(struct fuzz_in *in)
@@ -223,9 +162,9 @@ static void op_request(struct fuzz_in *in)
     uint64_t timeout = fuzz_u8(in) & 1 ? HOUR_NS : 0;
     int rc;
 
-    if (R.nreq == MAX_REQ || R.status >= 0)
+    if (R.nreq == MAX_REQ || G.status >= 0)
         return;
-    ctx = airsrt__actor_ctx(R.w, airsrt__actor_find(R.w, &R.caller));
+    ctx = airsrt__actor_ctx(G.w, airsrt__actor_find(G.w, &R.caller));
     rc = airsrt_request(&ctx, &to, NULL, T_REQ, NULL, 0, timeout,
                         &R.corr[R.nreq]);
     /* The ring may be full; then nothing is armed. */
@@ -277,19 +216,18 @@ static void fill_header(struct fuzz_in *in, struct airsrt_envelope *e,
 
 static void op_envelope(struct fuzz_in *in)
 {
-    struct airsrt_envelope *e, hdr = { 0 };
+    struct airsrt_envelope hdr = { 0 };
+    /* fill_header() asks for below 64 bytes, or a whole timeout. */
+    uint8_t payload[64 + sizeof(struct airsrt_timeout)];
     uint32_t len;
 
     fill_header(in, &hdr, &len);
-    if (airsrt_ring_reserve(&H.in, len, &e) < 0)
-        return;
     hdr.payload_len = len;
-    memcpy(e, &hdr, sizeof(hdr));
-    memset(e->payload, 0x5a, len);
+    memset(payload, 0x5a, len);
     if (hdr.type == AIRSRT_MSG_TIMEOUT && len >= sizeof(uint64_t))
-        memcpy(e->payload, &hdr.correlation_id, sizeof(uint64_t));
-    airsrt_ring_commit(&H.in);
-    airsrt_ring_publish(&H.in);
+        memcpy(payload, &hdr.correlation_id, sizeof(uint64_t));
+    if (fuzz_rig_write(&G, FUZZ_RIG_DATA, &hdr, payload) == NULL)
+        return;
     if (airsrt_envelope_validate(&hdr, sizeof(hdr) + len, PAYLOAD_MAX) >= 0 &&
         (hdr.flags & AIRSRT_ENV_F_REPLY) && hdr.type != AIRSRT_MSG_TIMEOUT &&
         (airsrt_address_equal(&hdr.recipient, &R.caller) ||
@@ -301,8 +239,8 @@ static void op_envelope(struct fuzz_in *in)
  * the order they fire in. */
 static void expire_all(void)
 {
-    for (uint32_t i = 0; i < R.w->timers.n; i++)
-        R.w->timers.heap[i].due_ns = 1;
+    for (uint32_t i = 0; i < G.w->timers.n; i++)
+        G.w->timers.heap[i].due_ns = 1;
 }
 
 static void run_ops(struct fuzz_in *in)
@@ -319,41 +257,38 @@ static void run_ops(struct fuzz_in *in)
             expire_all();
             /* fall through */
         default:
-            poll_once();
+            fuzz_rig_poll(&G);
             break;
         }
     }
 }
 
+/* Worker 1 has ended, or is idle with no timer left to fire. */
 static bool is_quiet(void)
 {
-    struct airsrt_worker *w = R.w;
-
-    return R.status >= 0 ||
-           (!airsrt__transport_has_input(w) && w->runq_head == NULL &&
-            w->timers.n == 0 && !airsrt__transport_is_backed_up(w));
+    return fuzz_rig_is_idle(&G, G.w->timers.n);
 }
 
 static void settle(void)
 {
     for (int i = 0; i < SETTLE_POLLS && !is_quiet(); i++) {
         expire_all();
-        poll_once();
+        fuzz_rig_poll(&G);
     }
     FUZZ_CHECK(is_quiet());
 }
 
 static void check_accounts(void)
 {
-    const struct airsrt_worker_self *s = R.w->self;
+    const struct airsrt_worker_self *s = G.w->self;
     uint64_t late = atomic_load(&s->dead_letters[AIRSRT_DL_LATE_REPLY]);
 
-    FUZZ_CHECK(R.status < 0);
+    FUZZ_CHECK(G.status < 0);
     FUZZ_CHECK(R.nback == R.nreq);
     for (uint32_t i = 0; i < R.nreq; i++)
         FUZZ_CHECK(R.settled[i] == 1);
-    FUZZ_CHECK(R.w->nrequests == 0);
-    FUZZ_CHECK(R.w->timers.n == 0);
+    FUZZ_CHECK(G.w->nrequests == 0);
+    FUZZ_CHECK(G.w->timers.n == 0);
     FUZZ_CHECK(R.replies_handled + late == R.replies_live);
 }
 
@@ -361,12 +296,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
 
-    if (!H.is_ready)
+    if (!G.is_ready)
         setup();
     open_worker();
     run_ops(&in);
     settle();
     check_accounts();
-    airsrt__worker_close(R.w);
+    airsrt__worker_close(G.w);
     return 0;
 }
