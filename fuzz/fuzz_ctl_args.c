@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         check_accepted(&o);
     } else {
-        FUZZ_CHECK(rc == CTL_EXIT_USAGE);
+        FUZZ_CHECK(rc == TOOL_EXIT_USAGE);
         FUZZ_CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
     }
     free(text);

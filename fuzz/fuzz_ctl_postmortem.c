@@ -31,6 +31,7 @@
 #include "tools/ctl/report.c"
 #include "tools/ctl/show.c"
 #include "tools/ctl/snap.c"
+#include "tools/common/runtime.c"
 
 #include "fuzz/fuzz_input.h"
 
@@ -123,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_str_copy(pm->actor_type, AIRSRT_TYPE_NAME_MAX);
     for (int json = 0; json < 2; json++) {
         rc = ctl_show_postmortem(&shm, 0, json, devnull);
-        FUZZ_CHECK(rc == 0 || rc == CTL_EXIT_SYSTEM);
+        FUZZ_CHECK(rc == 0 || rc == TOOL_EXIT_SYSTEM);
         FUZZ_CHECK(ctl_show_actors(&shm, 0, CTL_TOP_MAX, json, devnull) == 0);
         FUZZ_CHECK(ctl_show_status(&shm, json, devnull) == 0);
     }

@@ -106,10 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc] = NULL;
     err[0] = '\0';
     rc = inject_args_parse(argc, argv, &o, err, sizeof(err));
-    if (rc == INJECT_EXIT_USAGE) {
+    if (rc == TOOL_EXIT_USAGE) {
         FUZZ_CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
     } else {
-        FUZZ_CHECK(rc == INJECT_EXIT_OK);
+        FUZZ_CHECK(rc == TOOL_EXIT_OK);
         if (o.cmd != INJECT_HELP)
             check_accepted(&o);
     }

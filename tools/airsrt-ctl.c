@@ -8,53 +8,9 @@
  * type or payload), 111 system (no such runtime, another layout version,
  * no permission, a runtime that cannot take the command now).
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "tools/ctl/ctl.h"
-
-/* The version in airsrt_shm_attach's "... has layout version N; ...". */
-static unsigned long other_version(const char *err)
-{
-    const char *p = strstr(err, "layout version ");
-
-    return p != NULL ? strtoul(p + 15, NULL, 10) : 0;
-}
-
-/* What attaching failed on, said for a person. */
-static int attach_fail(const struct airsrt_shm *shm, const char *name, int rc)
-{
-    if (rc == -EINVAL) {
-        fprintf(stderr, "airsrt-ctl: %s\n", shm->err);
-        return CTL_EXIT_USAGE;
-    }
-    if (rc == -ENOENT)
-        fprintf(stderr, "airsrt-ctl: no runtime \"%s\" (no /dev/shm/airsrt.%s)"
-                "\n", name, name);
-    else if (rc == -EACCES || rc == -EPERM)
-        fprintf(stderr, "airsrt-ctl: no permission to open runtime \"%s\" "
-                "(/dev/shm/airsrt.%s): run as its owner\n", name, name);
-    else if (rc == -EPROTONOSUPPORT)
-        fprintf(stderr, "airsrt-ctl: runtime \"%s\" has layout version %lu; "
-                "this airsrt-ctl reads version %u\n", name,
-                other_version(shm->err), AIRSRT_SHM_VERSION);
-    else
-        fprintf(stderr, "airsrt-ctl: %s\n", shm->err);
-    return CTL_EXIT_SYSTEM;
-}
-
-static int worker_arg(const struct airsrt_shm *shm, const char *arg,
-                      uint32_t *w)
-{
-    if (ctl_worker_find(shm, arg, w) == 0)
-        return 0;
-    fprintf(stderr, "airsrt-ctl: no worker \"%s\" in runtime \"%s\" (give "
-            "group[i] or an index below %u)\n", arg, shm->hdr->name,
-            shm->params.nworkers);
-    return CTL_EXIT_USAGE;
-}
 
 static int run(struct airsrt_shm *shm, const struct ctl_opts *o)
 {
@@ -72,7 +28,7 @@ static int run(struct airsrt_shm *shm, const struct ctl_opts *o)
         return ctl_show_pools(shm, o->is_json, stdout);
     case CTL_ACTORS:
     case CTL_POSTMORTEM:
-        rc = worker_arg(shm, o->worker, &w);
+        rc = tool_worker_arg(shm, "airsrt-ctl", o->worker, &w);
         if (rc != 0)
             return rc;
         return o->cmd == CTL_ACTORS ?
@@ -85,7 +41,7 @@ static int run(struct airsrt_shm *shm, const struct ctl_opts *o)
     case CTL_STOP:
         return ctl_stop(shm, o);
     default:
-        return CTL_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
 }
 
@@ -107,13 +63,12 @@ int main(int argc, char **argv)
         return 0;
     }
     /* Read-only unless the command writes the segment. */
-    rc = o.cmd == CTL_SEND ? airsrt_shm_attach(&shm, o.runtime)
-                           : airsrt_shm_attach_ro(&shm, o.runtime);
-    if (rc < 0)
-        return attach_fail(&shm, o.runtime, rc);
+    rc = tool_attach(&shm, "airsrt-ctl", o.runtime, o.cmd != CTL_SEND);
+    if (rc != 0)
+        return rc;
     rc = run(&shm, &o);
     airsrt_shm_detach(&shm);
     if (fflush(stdout) != 0 && rc == 0)
-        rc = CTL_EXIT_SYSTEM;
+        rc = TOOL_EXIT_SYSTEM;
     return rc;
 }

@@ -9,7 +9,6 @@
  * permission, a fault that could not be done). SIGINT and SIGTERM only
  * set a flag: whatever is stopped is continued, then the tool exits.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,37 +37,25 @@ static void catch_stops(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static int attach(struct inject_ctx *c, const char *runtime)
-{
-    int rc = airsrt_shm_attach(&c->shm, runtime);
-
-    if (rc < 0) {
-        fprintf(stderr, "airsrt-inject: %s\n", c->shm.err);
-        /* A malformed name is the user's mistake, as for airsrt-ctl. */
-        return rc == -EINVAL ? INJECT_EXIT_USAGE : INJECT_EXIT_SYSTEM;
-    }
-    return 0;
-}
-
 static int fault_injection_off(const struct inject_ctx *c)
 {
     fprintf(stderr, "airsrt-inject: fault injection is off in runtime %s "
             "(set [runtime] fault_injection = true)\n", c->runtime);
-    return INJECT_EXIT_USAGE;
+    return TOOL_EXIT_USAGE;
 }
 
 /* The victim of a one-fault command, running. */
 static int victim_of(struct inject_ctx *c, const char *spec, struct victim *v)
 {
     uint32_t w;
-    int rc = inject_worker_resolve(c, spec, &w);
+    int rc = tool_worker_arg(&c->shm, "airsrt-inject", spec, &w);
 
     if (rc != 0)
         return rc;
     if (!inject_victim_get(c, w, INJECT_WAIT_MS, v)) {
         fprintf(stderr, "airsrt-inject: %s (worker %" PRIu32 ") is not "
                 "running\n", v->name, w);
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     return 0;
 }
@@ -81,7 +68,7 @@ static int corrupt_ring(struct inject_ctx *c, const struct inject_opts *o,
     int rc;
 
     if (o->from[0] != '\0' &&
-        (rc = inject_worker_resolve(c, o->from, &from)) != 0)
+        (rc = tool_worker_arg(&c->shm, "airsrt-inject", o->from, &from)) != 0)
         return rc;
     return inject_corrupt_ring(c, v, from, o->bytes, seed);
 }
@@ -112,7 +99,7 @@ static int chaos_faults(struct inject_ctx *c, const struct inject_opts *o,
     if ((mask & 1u << FAULT_CORRUPT_RING) && c->shm.params.nworkers < 2) {
         fprintf(stderr, "airsrt-inject: chaos: corrupt-ring needs two "
                 "workers or more\n");
-        return INJECT_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
     for (unsigned f = 0; f < FAULT_N; f++)
         if (mask & 1u << f)
@@ -129,8 +116,8 @@ static int chaos_victims(struct inject_ctx *c, const struct inject_opts *o,
         return 0;
     }
     for (uint32_t i = 0; i < o->nworkers; i++) {
-        int rc = inject_worker_resolve(c, o->workers[i],
-                                       &ch->victims[ch->nvictims]);
+        int rc = tool_worker_arg(&c->shm, "airsrt-inject", o->workers[i],
+                                 &ch->victims[ch->nvictims]);
 
         if (rc != 0)
             return rc;
@@ -229,7 +216,7 @@ static int chaos(struct inject_ctx *c, const struct inject_opts *o)
         ch.total++;
     }
     chaos_summary(c, o, &ch);
-    return INJECT_EXIT_OK;
+    return TOOL_EXIT_OK;
 }
 
 static int run(struct inject_ctx *c, const struct inject_opts *o)
@@ -267,20 +254,20 @@ int main(int argc, char **argv)
     char err[INJECT_ERR_MAX];
     int rc = inject_args_parse(argc, argv, &o, err, sizeof(err));
 
-    if (rc != INJECT_EXIT_OK) {
+    if (rc != TOOL_EXIT_OK) {
         fprintf(stderr, "airsrt-inject: %s\n"
                 "Try 'airsrt-inject --help' for more information.\n", err);
         return rc;
     }
     if (o.cmd == INJECT_HELP) {
         inject_usage(stdout);
-        return INJECT_EXIT_OK;
+        return TOOL_EXIT_OK;
     }
     c.runtime = o.runtime;
     c.is_json = o.is_json;
     c.stop = &stop_flag;
     catch_stops();
-    rc = attach(&c, o.runtime);
+    rc = tool_attach(&c.shm, "airsrt-inject", o.runtime, false);
     if (rc != 0)
         return rc;
     rc = run(&c, &o);

@@ -835,8 +835,8 @@ Test(ctl, another_layout_version_exits_111, .fini = harness_fini)
 
     fake_unlink(name);
     cr_assert_eq(rc, 111);
-    snprintf(want, sizeof(want), "airsrt-ctl: runtime \"%s\" has layout "
-             "version %u; this airsrt-ctl reads version %u\n", name,
+    snprintf(want, sizeof(want), "airsrt-ctl: /airsrt.%s has layout "
+             "version %u; this build reads version %u\n", name,
              AIRSRT_SHM_VERSION - 1, AIRSRT_SHM_VERSION);
     cr_assert_str_eq(err, want);
 }

@@ -296,9 +296,9 @@ Test(inject, refuses_a_runtime_that_does_not_exist_with_111, .timeout = 30,
     inject("-r", "no-such-runtime-here", "kill", "0", (char *)NULL);
     cr_assert_eq(t.status, 111);
     cr_assert_str_eq(t.out, "");
-    cr_assert_str_eq(t.err, "airsrt-inject: no runtime named "
-                     "\"no-such-runtime-here\" (no segment "
-                     "/airsrt.no-such-runtime-here)\n");
+    cr_assert_str_eq(t.err, "airsrt-inject: no runtime "
+                     "\"no-such-runtime-here\" (no /dev/shm/"
+                     "airsrt.no-such-runtime-here)\n");
 }
 
 Test(inject, refuses_a_malformed_runtime_name_with_100, .timeout = 30,
@@ -331,8 +331,8 @@ Test(inject, refuses_kill_in_lock_when_fault_injection_is_off, .timeout = 60,
               "--faults", "kill-in-lock");
     cr_assert_eq(t.status, 100);
     cr_assert_str_eq(t.err, want);
-    snprintf(want, sizeof(want), "airsrt-inject: no worker b[0] in runtime "
-             "%s (it has 1 worker, 0 to 0)\n", rh.name);
+    snprintf(want, sizeof(want), "airsrt-inject: no worker \"b[0]\" in "
+             "runtime \"%s\" (give group[i] or an index below 1)\n", rh.name);
     inject_rt("kill", "b[0]");
     cr_assert_eq(t.status, 100);
     cr_assert_str_eq(t.err, want);

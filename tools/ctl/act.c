@@ -71,15 +71,15 @@ static int send_resolve(const struct airsrt_shm *shm, const char *name,
     if (rc == 0)
         rc = airsrt_registry_resolve(&reg, name, id, holder);
     if (rc == -EINVAL || rc == -ENOENT)
-        return send_fail(CTL_EXIT_USAGE, "no name \"%s\" in runtime \"%s\"",
+        return send_fail(TOOL_EXIT_USAGE, "no name \"%s\" in runtime \"%s\"",
                          name, shm->hdr->name);
     if (rc < 0)
-        return send_fail(CTL_EXIT_SYSTEM, "name \"%s\" is being written in "
+        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is being written in "
                          "the registry%s; try again", name, "");
     if (airsrt_address_is_null(holder) ||
         airsrt_address_validate(holder) < 0 || holder->node != 0 ||
         holder->worker >= shm->params.nworkers)
-        return send_fail(CTL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
+        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
                          "live actor%s; try again", name,
                          " (its holder may be restarting)");
     return 0;
@@ -91,7 +91,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
     struct airsrt_address holder;
     struct airsrt_msgid_gen gen;
     struct airsrt_envelope *e;
-    char worker[64];
+    char worker[TOOL_WORKER_NAME_MAX];
     int rc;
 
     rc = send_resolve(shm, o->name, &id, &holder);
@@ -99,17 +99,17 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
         return rc;
     e = calloc(1, airsrt_envelope_size(max) + 1);
     if (e == NULL)
-        return send_fail(CTL_EXIT_SYSTEM, "out of memory%s%s", "", "");
+        return send_fail(TOOL_EXIT_SYSTEM, "out of memory%s%s", "", "");
     rc = payload_get(o, max, e->payload, &len);
     if (rc == -EMSGSIZE) {
         fprintf(stderr, "airsrt-ctl: payload too big: runtime \"%s\" "
                 "carries at most %" PRIu32 " bytes\n", shm->hdr->name, max);
         free(e);
-        return CTL_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
     if (rc < 0) {
         free(e);
-        return send_fail(CTL_EXIT_SYSTEM, "cannot read the payload: %s%s",
+        return send_fail(TOOL_EXIT_SYSTEM, "cannot read the payload: %s%s",
                          strerror(-rc), "");
     }
     airsrt_envelope_init(e, o->type, len);
@@ -119,7 +119,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
     airsrt_msgid_init(&gen, AIRSRT_MSGID_ORIGIN_TOOL, shm->hdr->epoch_ns);
     e->message_id = airsrt_msgid_next(&gen);
     rc = airsrt_shm_ctl_send(shm, holder.worker, e);
-    ctl_worker_name(shm, holder.worker, worker);
+    tool_worker_name(shm, holder.worker, worker);
     if (rc == 0)
         printf("sent message 0x%016" PRIx64 " to \"%s\" (id %" PRIu32
                ") through worker %s\n", e->message_id, o->name, id, worker);
@@ -128,7 +128,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
                 "%s %s\n", o->name, worker,
                 rc == -EAGAIN ? "is full; try again" : strerror(-rc));
     free(e);
-    return rc == 0 ? 0 : CTL_EXIT_SYSTEM;
+    return rc == 0 ? 0 : TOOL_EXIT_SYSTEM;
 }
 
 /* ---- stop ---- */
@@ -154,12 +154,12 @@ int ctl_stop(const struct airsrt_shm *shm, const struct ctl_opts *o)
     if (!pid_is_alive(pid)) {
         fprintf(stderr, "airsrt-ctl: runtime \"%s\" has no live supervisor "
                 "(pid %d is gone)\n", shm->hdr->name, (int)pid);
-        return CTL_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     if (kill(pid, SIGTERM) < 0) {
         fprintf(stderr, "airsrt-ctl: cannot signal supervisor pid %d: %s\n",
                 (int)pid, strerror(errno));
-        return CTL_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     printf("stopping runtime \"%s\" (supervisor pid %d)\n", shm->hdr->name,
            (int)pid);
@@ -224,7 +224,7 @@ int ctl_watch(const struct airsrt_shm *shm, const struct ctl_opts *o)
         if (!pid_is_alive(shm->hdr->owner_pid)) {
             fprintf(stderr, "airsrt-ctl: runtime \"%s\" ended\n",
                     shm->hdr->name);
-            code = CTL_EXIT_SYSTEM;
+            code = TOOL_EXIT_SYSTEM;
             break;
         }
         /* On a terminal, redraw in place like top; elsewhere one

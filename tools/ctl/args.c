@@ -80,7 +80,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     for (char *p = err; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
-    return CTL_EXIT_USAGE;
+    return TOOL_EXIT_USAGE;
 }
 
 /* A decimal in [min, max], nothing else. */

@@ -19,10 +19,7 @@
 #include <stdio.h>
 
 #include "shm/segment.h"
-
-#define CTL_EXIT_OK      0
-#define CTL_EXIT_USAGE   100
-#define CTL_EXIT_SYSTEM  111
+#include "tools/common/tool.h"
 
 enum ctl_cmd {
     CTL_STATUS = 0,
@@ -60,7 +57,7 @@ struct ctl_opts {
     const char *payload;          /* send: NULL none, "-" stdin */
 };
 
-/* Parses argv. 0 with o filled; else CTL_EXIT_USAGE with the reason in
+/* Parses argv. 0 with o filled; else TOOL_EXIT_USAGE with the reason in
  * err (one line, no program name, no newline). Never writes argv. */
 int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
               size_t len);
@@ -74,16 +71,6 @@ const char *ctl_cmd_name(enum ctl_cmd cmd);
 void ctl_usage(FILE *f);
 
 /* ---- snap.c: reading the segment ---- */
-
-/* Worker index of WORKER as given: "group[i]" (a slot name) or a decimal
- * index; -ENOENT if the segment has no such worker. */
-int ctl_worker_find(const struct airsrt_shm *shm, const char *worker,
-                    uint32_t *w);
-
-/* Copies worker w's slot name (NUL-terminated, at most 63 bytes,
- * printable only) into out. */
-void ctl_worker_name(const struct airsrt_shm *shm, uint32_t w,
-                     char out[64]);
 
 /* A consistent copy of a postmortem record (seqlock, segment.h): 0, or
  * -EAGAIN if no whole copy could be had in a few tries. */

@@ -158,17 +158,17 @@ int ctl_show_actors(const struct airsrt_shm *shm, uint32_t w, uint32_t top,
     const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
     uint32_t inc = atomic_load_explicit(&ws->incarnation, memory_order_relaxed);
     uint64_t now = airsrt_now_ns();
-    char name[64];
+    char name[TOOL_WORKER_NAME_MAX];
     struct arow *v;
     size_t n = 0, shown;
 
-    ctl_worker_name(shm, w, name);
+    tool_worker_name(shm, w, name);
     if (inc != 0 && atomic_load_explicit(&self->incarnation,
                                          memory_order_relaxed) == inc) {
         v = actors_collect(shm, w, inc, &n);
         if (v == NULL) {
             fprintf(stderr, "airsrt-ctl: out of memory\n");
-            return CTL_EXIT_SYSTEM;
+            return TOOL_EXIT_SYSTEM;
         }
     } else {
         v = NULL;                 /* not running: no actors to show */
@@ -334,14 +334,14 @@ int ctl_show_postmortem(const struct airsrt_shm *shm, uint32_t w,
                         bool is_json, FILE *f)
 {
     struct airsrt_postmortem pm;
-    char name[64];
+    char name[TOOL_WORKER_NAME_MAX];
     uint32_t deaths;
 
-    ctl_worker_name(shm, w, name);
+    tool_worker_name(shm, w, name);
     if (ctl_postmortem_copy(airsrt_shm_postmortem(shm, w), &pm) < 0) {
         fprintf(stderr, "airsrt-ctl: the postmortem record of %s is being "
                 "written; try again\n", name);
-        return CTL_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     deaths = atomic_load_explicit(&pm.deaths, memory_order_relaxed);
     if (is_json) {

@@ -82,7 +82,7 @@ void ctl_json_runtime(FILE *f, const struct airsrt_shm *shm)
 
 /* One worker as status shows it. */
 struct wrow {
-    char name[64];
+    char name[TOOL_WORKER_NAME_MAX];
     uint32_t state, incarnation, restarts, actors_alive;
     int32_t pid;
     bool is_live_page;            /* self page of the running incarnation */
@@ -166,7 +166,7 @@ static void row_read(const struct airsrt_shm *shm, uint32_t w, struct wrow *r)
     const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
 
     memset(r, 0, sizeof(*r));
-    ctl_worker_name(shm, w, r->name);
+    tool_worker_name(shm, w, r->name);
     r->state = atomic_load_explicit(&ws->state, memory_order_relaxed);
     r->pid = atomic_load_explicit(&ws->pid, memory_order_relaxed);
     r->incarnation = atomic_load_explicit(&ws->incarnation,
@@ -308,19 +308,20 @@ static uint32_t registry_walk(const struct airsrt_shm *shm, uint32_t kind,
 }
 
 static void worker_of(const struct airsrt_shm *shm,
-                      const struct airsrt_address *a, char out[64])
+                      const struct airsrt_address *a,
+                      char out[TOOL_WORKER_NAME_MAX])
 {
     out[0] = '\0';
     if (!airsrt_address_is_null(a) && airsrt_address_validate(a) == 0 &&
         a->node == 0 && a->worker < shm->params.nworkers)
-        ctl_worker_name(shm, a->worker, out);
+        tool_worker_name(shm, a->worker, out);
 }
 
 static void name_entry(const struct airsrt_shm *shm,
                        const struct airsrt_registry_record *rec,
                        bool is_json, bool is_first, FILE *f)
 {
-    char addr[AIRSRT_ADDRESS_STR_MAX], worker[64];
+    char addr[AIRSRT_ADDRESS_STR_MAX], worker[TOOL_WORKER_NAME_MAX];
     bool is_bound = !airsrt_address_is_null(&rec->addr);
 
     worker_of(shm, &rec->addr, worker);
@@ -379,7 +380,7 @@ static void topic_entry(const struct airsrt_shm *shm,
                         const struct airsrt_registry_record *rec,
                         bool is_json, bool is_first, FILE *f)
 {
-    char worker[64];
+    char worker[TOOL_WORKER_NAME_MAX];
     uint32_t k = 0;
 
     if (is_json) {
@@ -394,7 +395,7 @@ static void topic_entry(const struct airsrt_shm *shm,
     for (uint32_t w = 0; w < shm->params.nworkers; w++) {
         if (!worker_subscribes(shm, w, rec->id))
             continue;
-        ctl_worker_name(shm, w, worker);
+        tool_worker_name(shm, w, worker);
         if (is_json) {
             fputs(k ? "," : "", f);
             ctl_json_str(f, worker);
@@ -427,7 +428,7 @@ static void pool_entry(const struct airsrt_shm *shm,
                        const struct airsrt_registry_record *rec,
                        bool is_json, bool is_first, FILE *f)
 {
-    char worker[64], list[1024] = "";
+    char worker[TOOL_WORKER_NAME_MAX], list[1024] = "";
     size_t total = 0, n, used = 0;
     uint32_t k = 0;
 
@@ -442,7 +443,7 @@ static void pool_entry(const struct airsrt_shm *shm,
     for (uint32_t w = 0; w < shm->params.nworkers; w++) {
         if ((n = pool_members_in(shm, w, rec->id)) == 0)
             continue;
-        ctl_worker_name(shm, w, worker);
+        tool_worker_name(shm, w, worker);
         total += n;
         if (is_json) {
             fprintf(f, "%s{\"worker\":", k ? "," : "");

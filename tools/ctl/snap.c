@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "tools/ctl/ctl.h"
@@ -20,41 +19,6 @@ void ctl_str_copy(char *out, const char *src, size_t len)
     for (i = 0; i < len && src[i] != '\0'; i++)
         out[i] = (src[i] >= 0x20 && src[i] <= 0x7e) ? src[i] : '?';
     out[i] = '\0';
-}
-
-void ctl_worker_name(const struct airsrt_shm *shm, uint32_t w, char out[64])
-{
-    const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
-
-    out[0] = '\0';
-    if (ws != NULL)
-        ctl_str_copy(out, ws->name, 63);
-}
-
-int ctl_worker_find(const struct airsrt_shm *shm, const char *worker,
-                    uint32_t *w)
-{
-    uint32_t n = shm->params.nworkers;
-    char name[64], *end;
-    unsigned long i;
-
-    if (worker[0] >= '0' && worker[0] <= '9') {
-        errno = 0;
-        i = strtoul(worker, &end, 10);
-        if (errno == 0 && *end == '\0' && i < n) {
-            *w = (uint32_t)i;
-            return 0;
-        }
-        return -ENOENT;
-    }
-    for (uint32_t k = 0; k < n; k++) {
-        ctl_worker_name(shm, k, name);
-        if (name[0] != '\0' && strcmp(name, worker) == 0) {
-            *w = k;
-            return 0;
-        }
-    }
-    return -ENOENT;
 }
 
 int ctl_postmortem_copy(const struct airsrt_postmortem *src,

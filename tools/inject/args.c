@@ -104,7 +104,7 @@ static int usage_err(char *err, size_t len, const char *fmt, ...)
     for (char *p = err; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
-    return INJECT_EXIT_USAGE;
+    return TOOL_EXIT_USAGE;
 }
 
 void inject_usage(FILE *f)
@@ -335,7 +335,7 @@ static int set_option(struct inject_opts *o, unsigned bit, const char *v,
     }
     case OPT_FAULTS:
         if (inject_faults_parse(v, &o->faults, err, len) < 0)
-            return INJECT_EXIT_USAGE;
+            return TOOL_EXIT_USAGE;
         return 0;
     case OPT_WORKERS:
         return parse_workers(o, v, err, len);
@@ -421,7 +421,7 @@ static int parse_command(int argc, char **argv, int i, struct inject_opts *o,
     for (i++; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             o->cmd = INJECT_HELP;
-            return INJECT_EXIT_OK;
+            return TOOL_EXIT_OK;
         }
         if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
             rc = take_option(o, c, argc, argv, &i, &seen, err, len);
@@ -440,7 +440,7 @@ static int parse_command(int argc, char **argv, int i, struct inject_opts *o,
         if ((c->required & opt_names[k].bit) && !(seen & opt_names[k].bit))
             return usage_err(err, len, "%s needs --%s", c->name,
                              opt_names[k].name);
-    return INJECT_EXIT_OK;
+    return TOOL_EXIT_OK;
 }
 
 static void opts_init(struct inject_opts *o)
@@ -462,7 +462,7 @@ int inject_args_parse(int argc, char **argv, struct inject_opts *o,
 
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             o->cmd = INJECT_HELP;
-            return INJECT_EXIT_OK;
+            return TOOL_EXIT_OK;
         }
         if (strcmp(a, "-r") == 0 || strcmp(a, "--runtime") == 0) {
             if (i + 1 >= argc)

@@ -64,54 +64,13 @@ static void say(struct inject_ctx *c, const char *text, const char *json)
     fflush(stdout);
 }
 
-/* The slot's name, as the supervisor wrote it, cut and limited to the
- * characters a config name and "[i]" can hold, so that it is safe in a
- * line and in JSON; the index when the slot has none. */
-static void slot_name(const struct inject_ctx *c, uint32_t w, char *buf,
-                      size_t len)
+/* The slot's name for a line of output; the index when it has none. */
+static void slot_name(const struct inject_ctx *c, uint32_t w,
+                      char buf[TOOL_WORKER_NAME_MAX])
 {
-    const struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&c->shm, w);
-    size_t n = 0;
-
-    for (; sup != NULL && n + 1 < len && n < sizeof(sup->name); n++) {
-        char ch = sup->name[n];
-
-        if (ch == '\0')
-            break;
-        buf[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                        "0123456789_.-[]", ch) != NULL ? ch : '?';
-    }
-    buf[n] = '\0';
-    if (n == 0)
-        snprintf(buf, len, "%" PRIu32, w);
-}
-
-int inject_worker_resolve(struct inject_ctx *c, const char *spec,
-                          uint32_t *index)
-{
-    uint32_t n = c->shm.params.nworkers;
-    char name[INJECT_WORKER_NAME_MAX];
-
-    if (strchr(spec, '[') == NULL) {
-        unsigned long v = strtoul(spec, NULL, 10);
-
-        if (v < n) {
-            *index = (uint32_t)v;
-            return 0;
-        }
-    } else {
-        for (uint32_t w = 0; w < n; w++) {
-            slot_name(c, w, name, sizeof(name));
-            if (strcmp(name, spec) == 0) {
-                *index = w;
-                return 0;
-            }
-        }
-    }
-    fprintf(stderr, "airsrt-inject: no worker %s in runtime %s (it has %"
-            PRIu32 " worker%s, 0 to %" PRIu32 ")\n", spec, c->runtime, n,
-            n == 1 ? "" : "s", n - 1);
-    return INJECT_EXIT_USAGE;
+    tool_worker_name(&c->shm, w, buf);
+    if (buf[0] == '\0')
+        snprintf(buf, TOOL_WORKER_NAME_MAX, "%" PRIu32, w);
 }
 
 static pid_t running_pid(const struct inject_ctx *c, uint32_t w)
@@ -135,7 +94,7 @@ bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
     uint64_t t0 = airsrt_now_ns();
 
     v->index = index;
-    slot_name(c, index, v->name, sizeof(v->name));
+    slot_name(c, index, v->name);
     for (;;) {
         v->pid = running_pid(c, index);
         if (v->pid != 0)
@@ -165,15 +124,15 @@ int inject_kill(struct inject_ctx *c, const struct victim *v, int sig)
     if (kill(v->pid, sig) < 0) {
         fprintf(stderr, "airsrt-inject: kill %s (pid %d): %s\n", v->name,
                 (int)v->pid, strerror(errno));
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
-    return INJECT_EXIT_OK;
+    return TOOL_EXIT_OK;
 }
 
 int inject_stall(struct inject_ctx *c, const struct victim *v, uint32_t ms)
 {
     char text[256], json[256];
-    int rc = INJECT_EXIT_OK;
+    int rc = TOOL_EXIT_OK;
 
     snprintf(text, sizeof(text), "stall %s (worker %" PRIu32 ", pid %d) for "
              "%" PRIu32 " ms", v->name, v->index, (int)v->pid, ms);
@@ -184,7 +143,7 @@ int inject_stall(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     if (kill(v->pid, SIGSTOP) < 0) {
         fprintf(stderr, "airsrt-inject: stop %s (pid %d): %s\n", v->name,
                 (int)v->pid, strerror(errno));
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     inject_nap(c, ms);
     /* Always, interrupted or not. ESRCH: it died meanwhile (the
@@ -192,7 +151,7 @@ int inject_stall(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH) {
         fprintf(stderr, "airsrt-inject: continue %s (pid %d): %s\n",
                 v->name, (int)v->pid, strerror(errno));
-        rc = INJECT_EXIT_SYSTEM;
+        rc = TOOL_EXIT_SYSTEM;
     }
     return rc;
 }
@@ -233,10 +192,10 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
             fprintf(stderr, "airsrt-inject: %s (pid %d) did not die within "
                     "%u ms of the request (stopped or hung?)\n", v->name,
                     (int)v->pid, INJECT_WAIT_MS);
-            return INJECT_EXIT_SYSTEM;
+            return TOOL_EXIT_SYSTEM;
         }
     }
-    return INJECT_EXIT_OK;
+    return TOOL_EXIT_OK;
 }
 
 /* ---- corrupt-ring ---- */
@@ -294,9 +253,9 @@ static void corrupt_say(struct inject_ctx *c, const struct victim *v,
                         uint32_t from, uint64_t off, uint64_t n,
                         uint64_t unread, uint64_t seed)
 {
-    char fname[INJECT_WORKER_NAME_MAX], text[384], json[384];
+    char fname[TOOL_WORKER_NAME_MAX], text[384], json[384];
 
-    slot_name(c, from, fname, sizeof(fname));
+    slot_name(c, from, fname);
     snprintf(text, sizeof(text), "corrupt-ring %s (worker %" PRIu32 ") from "
              "%s (worker %" PRIu32 "): %" PRIu64 " bytes at ring offset %"
              PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name, v->index,
@@ -340,13 +299,13 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 {
     struct airsrt_ring r;
     uint64_t t0, unread, head, off, n;
-    int rc = INJECT_EXIT_OK;
+    int rc = TOOL_EXIT_OK;
 
     if (c->shm.params.nworkers < 2 || from == v->index) {
         fprintf(stderr, "airsrt-inject: corrupt-ring: %s has no data ring "
                 "from %s\n", v->name, from == v->index ? "itself" :
                 "another worker (one worker only)");
-        return INJECT_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
     /* Stopped, the victim cannot move its head: the bytes we scribble
      * are still unread when it reads them, and its live senders fill
@@ -355,7 +314,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
         fprintf(stderr, "airsrt-inject: stop %s (pid %d): %s\n", v->name,
                 (int)v->pid, errno != 0 ? strerror(errno) : "still running");
         kill(v->pid, SIGCONT);
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
          inject_nap(c, 5)) {
@@ -372,14 +331,14 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
         corrupt_say(c, v, from, 0, 0, 0, seed);
         fprintf(stderr, "airsrt-inject: corrupt-ring: nothing unread on the "
                 "ring to %s; nothing corrupted\n", v->name);
-        return c->is_chaos ? INJECT_EXIT_OK : INJECT_EXIT_SYSTEM;
+        return c->is_chaos ? TOOL_EXIT_OK : TOOL_EXIT_SYSTEM;
     }
     head = atomic_load_explicit(&r.cons->head, memory_order_acquire);
     n = bytes < unread ? bytes : unread;
     off = scribble(&r, head, n, seed);
     corrupt_say(c, v, from, off, n, unread, seed);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
-        rc = INJECT_EXIT_SYSTEM;
+        rc = TOOL_EXIT_SYSTEM;
     return rc;
 }
 
@@ -414,7 +373,7 @@ static int flood_resolve(struct inject_ctx *c, const char *name,
         airsrt_registry_name_validate(name) < 0) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
                 "name\n", name);
-        return INJECT_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
     /* An unbound name waits for its holder's next incarnation. */
     while ((rc = airsrt_registry_resolve(&reg, name, id, &a)) == -EAGAIN ||
@@ -426,13 +385,13 @@ static int flood_resolve(struct inject_ctx *c, const char *name,
     if (rc == -ENOENT || rc == -EINVAL) {
         fprintf(stderr, "airsrt-inject: flood: no name \"%s\" in runtime "
                 "%s\n", name, c->runtime);
-        return INJECT_EXIT_USAGE;
+        return TOOL_EXIT_USAGE;
     }
     if (rc < 0 || airsrt_address_is_null(&a) ||
         a.worker >= c->shm.params.nworkers) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is held by no running "
                 "worker\n", name);
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     *w = a.worker;
     return 0;
@@ -445,7 +404,7 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
         struct airsrt_envelope env;
         uint8_t bytes[sizeof(struct airsrt_envelope) + sizeof(uint64_t)];
     } u;
-    char wname[INJECT_WORKER_NAME_MAX], text[384], json[384];
+    char wname[TOOL_WORKER_NAME_MAX], text[384], json[384];
     struct airsrt_msgid_gen gen;
     struct airsrt_ring r;
     uint32_t id, w;
@@ -455,8 +414,8 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     if (rc != 0)
         return rc;
     if (airsrt_shm_ctl_ring(&c->shm, w, &r) < 0)
-        return INJECT_EXIT_SYSTEM;
-    slot_name(c, w, wname, sizeof(wname));
+        return TOOL_EXIT_SYSTEM;
+    slot_name(c, w, wname);
     airsrt_envelope_init(&u.env, type, sizeof(uint64_t));
     u.env.recipient_name = id;
     /* Ids as airsrt-ctl's (envelope.h): no ring push is faster than one
@@ -485,9 +444,9 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
         fprintf(stderr, "airsrt-inject: flood: control ring of %s %s after "
                 "%" PRIu64 " envelopes\n", wname, rc == -EAGAIN ?
                 "stayed full" : "refused more", sent);
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
-    return INJECT_EXIT_OK;
+    return TOOL_EXIT_OK;
 }
 
 /* Fills worker w's control ring with type-0 envelopes to nobody until
@@ -535,13 +494,13 @@ static bool all_exhausted(struct inject_ctx *c, uint32_t w,
 static void exhaust_report(struct inject_ctx *c, uint32_t w,
                            const uint64_t *full0, uint64_t filler)
 {
-    char pname[INJECT_WORKER_NAME_MAX];
+    char pname[TOOL_WORKER_NAME_MAX];
     struct airsrt_ring r;
 
     for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
         if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
             continue;
-        slot_name(c, p, pname, sizeof(pname));
+        slot_name(c, p, pname);
         printf("  ring from %s (worker %" PRIu32 "): %" PRIu64 " of %" PRIu64
                " bytes, %" PRIu64 " writes refused\n", pname, p,
                unread_bytes(c, p, w, &r), r.capacity,
@@ -565,10 +524,10 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     uint64_t *full0 = calloc(c->shm.params.nworkers, sizeof(*full0));
     uint64_t t0, filler;
     char text[256], json[256];
-    int rc = INJECT_EXIT_OK;
+    int rc = TOOL_EXIT_OK;
 
     if (full0 == NULL)
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     for (uint32_t p = 0; p < c->shm.params.nworkers; p++) {
         struct airsrt_ring r;
 
@@ -586,7 +545,7 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     say(c, text, json);
     if (kill(v->pid, SIGSTOP) < 0) {
         free(full0);
-        return INJECT_EXIT_SYSTEM;
+        return TOOL_EXIT_SYSTEM;
     }
     filler = fill_ctl(c, v->index);
     for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < ms &&
@@ -594,7 +553,7 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
         ;
     exhaust_report(c, v->index, full0, filler);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
-        rc = INJECT_EXIT_SYSTEM;
+        rc = TOOL_EXIT_SYSTEM;
     printf("exhaust %s: continued after %" PRIu64 " ms\n", v->name,
            ms_since(t0));
     fflush(stdout);

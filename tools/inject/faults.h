@@ -12,7 +12,6 @@
 #include "shm/segment.h"
 #include "tools/inject/inject.h"
 
-#define INJECT_WORKER_NAME_MAX 64u
 /* How long a command waits for a worker to be running, to die after a
  * kill-in-lock request, or for a flood to make progress. */
 #define INJECT_WAIT_MS 5000u
@@ -29,13 +28,8 @@ struct inject_ctx {
 struct victim {
     uint32_t index;
     pid_t pid;
-    char name[INJECT_WORKER_NAME_MAX];
+    char name[TOOL_WORKER_NAME_MAX];
 };
-
-/* WORKER (syntax already checked) to an index: 0, or
- * INJECT_EXIT_USAGE with the reason on stderr. */
-int inject_worker_resolve(struct inject_ctx *c, const char *spec,
-                          uint32_t *index);
 
 /* Fills v for worker index, waiting up to wait_ms for it to be running;
  * false (v->pid 0) if it is not. */

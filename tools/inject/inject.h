@@ -15,9 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INJECT_EXIT_OK     0
-#define INJECT_EXIT_USAGE  100
-#define INJECT_EXIT_SYSTEM 111
+#include "tools/common/tool.h"
 
 #define INJECT_ERR_MAX       256u
 #define INJECT_WORKER_MAX    80u    /* a WORKER argument, NUL included */
@@ -76,8 +74,8 @@ struct inject_opts {
 };
 
 /*
- * Parses argv into o. Returns INJECT_EXIT_OK with o->cmd set (INJECT_HELP
- * for --help), or INJECT_EXIT_USAGE with a one-line reason in err. Reads
+ * Parses argv into o. Returns TOOL_EXIT_OK with o->cmd set (INJECT_HELP
+ * for --help), or TOOL_EXIT_USAGE with a one-line reason in err. Reads
  * nothing but its arguments, writes nothing but o and err; o->runtime
  * points into argv.
  */

@@ -1,0 +1,71 @@
+/*
+ * tools/common/runtime.c - attaching to a runtime and naming its
+ * workers, for airsrt-ctl and airsrt-inject (tool.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/common/tool.h"
+
+int tool_attach(struct airsrt_shm *shm, const char *prog, const char *name,
+                bool is_ro)
+{
+    int rc = is_ro ? airsrt_shm_attach_ro(shm, name)
+                   : airsrt_shm_attach(shm, name);
+
+    if (rc == 0)
+        return TOOL_EXIT_OK;
+    if (rc == -ENOENT)
+        fprintf(stderr, "%s: no runtime \"%s\" (no /dev/shm/airsrt.%s)\n",
+                prog, name, name);
+    else if (rc == -EACCES || rc == -EPERM)
+        fprintf(stderr, "%s: no permission to open runtime \"%s\" "
+                "(/dev/shm/airsrt.%s): run as its owner\n", prog, name, name);
+    else
+        fprintf(stderr, "%s: %s\n", prog, shm->err);
+    return rc == -EINVAL ? TOOL_EXIT_USAGE : TOOL_EXIT_SYSTEM;
+}
+
+void tool_worker_name(const struct airsrt_shm *shm, uint32_t w,
+                      char out[TOOL_WORKER_NAME_MAX])
+{
+    const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
+    size_t n = 0;
+
+    for (; ws != NULL && n + 1 < TOOL_WORKER_NAME_MAX &&
+           n < sizeof(ws->name) && ws->name[n] != '\0'; n++)
+        out[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_.-[]", ws->name[n]) != NULL ?
+                 ws->name[n] : '?';
+    out[n] = '\0';
+}
+
+int tool_worker_arg(const struct airsrt_shm *shm, const char *prog,
+                    const char *spec, uint32_t *w)
+{
+    uint32_t n = shm->params.nworkers;
+    char name[TOOL_WORKER_NAME_MAX], *end;
+    unsigned long i;
+
+    if (spec[0] >= '0' && spec[0] <= '9') {
+        errno = 0;
+        i = strtoul(spec, &end, 10);
+        if (errno == 0 && *end == '\0' && i < n) {
+            *w = (uint32_t)i;
+            return TOOL_EXIT_OK;
+        }
+    } else {
+        for (uint32_t k = 0; k < n; k++) {
+            tool_worker_name(shm, k, name);
+            if (name[0] != '\0' && strcmp(name, spec) == 0) {
+                *w = k;
+                return TOOL_EXIT_OK;
+            }
+        }
+    }
+    fprintf(stderr, "%s: no worker \"%s\" in runtime \"%s\" (give group[i] "
+            "or an index below %u)\n", prog, spec, shm->hdr->name, n);
+    return TOOL_EXIT_USAGE;
+}
