@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/program.h"
 #include "tests/lib/worker_harness.h"
 
 TestSuite(bank, .fini = harness_fini);
@@ -90,23 +91,9 @@ static struct summary summary_parse(const char *out)
  * returns its exit status. */
 static int run_standalone(const char *const *args, char *out, size_t len)
 {
-    const char *argv[16] = { wh_build_path("examples/bank") };
-    int fd = out_file();
-    pid_t pid;
-    int status;
+    struct program p = { .out = out, .out_len = len };
 
-    for (size_t i = 0; args[i] != NULL && i < 14; i++)
-        argv[i + 1] = args[i];
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(fd, STDOUT_FILENO);
-        execv(argv[0], (char *const *)argv);
-        harness_exit(127);
-    }
-    status = wh_exit_status(pid);
-    out_read(fd, out, len);
-    close(fd);
-    return status;
+    return program_run(&p, wh_build_path("examples/bank"), args);
 }
 
 /* The tellers' rate, lower under valgrind, where everything is slower. */
@@ -341,26 +328,18 @@ Test(bank, books_balance_after_a_teller_worker_is_killed, .timeout = 180)
  * where the five-worker tests above cover the same paths. */
 Test(bank, demo_ini_passes_through_airsrt_run, .timeout = 180)
 {
-    char run[4096], ini[4096], out[OUT_MAX];
+    char ini[4096], out[OUT_MAX];
+    const char *args[] = { ini, NULL };
+    struct program p = { .out = out, .out_len = sizeof(out),
+                         .is_err_in_out = true };
     struct summary s;
-    int fd = out_file(), status;
-    pid_t pid;
+    int status;
 
     if (getenv("AIRSRT_UNDER_VALGRIND") != NULL)
         cr_skip_test("the demo's timings are a person's");
-    /* wh_build_path's storage is static: copy each. */
-    snprintf(run, sizeof(run), "%s", wh_build_path("bin/airsrt-run"));
+    /* wh_build_path's storage is static: copy the first. */
     snprintf(ini, sizeof(ini), "%s", wh_build_path("examples/demo.ini"));
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        execl(run, run, ini, (char *)NULL);
-        harness_exit(127);
-    }
-    status = wh_exit_status(pid);
-    out_read(fd, out, sizeof(out));
-    close(fd);
+    status = program_run(&p, wh_build_path("bin/airsrt-run"), args);
     cr_assert_eq(status, 0, "%s", out);
     s = summary_parse(out);
     cr_assert(s.is_pass, "%s", out);

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tests/lib/program.h"
 #include "tests/lib/worker_harness.h"
 
 static char tmp_dir[256];
@@ -58,32 +59,17 @@ TestSuite(bench_restart, .fini = bench_fini);
 static int run_bench(const char *const *args, const char *const *env,
                      bool capture_stderr, char *out, size_t len)
 {
-    char path[4096];
-    const char *argv[12] = { path };
-    size_t used = 0;
-    ssize_t n;
-    int fds[2];
+    struct program p = { .env = env };
 
-    snprintf(path, sizeof(path), "%s", wh_build_path("bin/airsrt-bench"));
-    for (size_t i = 0; args[i] != NULL && i < 10; i++)
-        argv[i + 1] = args[i];
-    harness_pipe(fds);
-    bench_pid = harness_fork();
-    if (bench_pid == 0) {
-        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-            putenv((char *)env[i]);
-        dup2(fds[1], capture_stderr ? STDERR_FILENO : STDOUT_FILENO);
-        close(fds[0]);
-        execv(path, (char *const *)argv);
-        harness_exit(127);
+    if (capture_stderr) {
+        p.err = out;
+        p.err_len = len;
+    } else {
+        p.out = out;
+        p.out_len = len;
     }
-    close(fds[1]);
-    while (used + 1 < len &&
-           (n = read(fds[0], out + used, len - used - 1)) > 0)
-        used += (size_t)n;
-    out[used] = '\0';
-    close(fds[0]);
-    return wh_exit_status(bench_pid);
+    bench_pid = program_start(&p, wh_build_path("bin/airsrt-bench"), args);
+    return program_wait(&p);
 }
 
 /* The median of the JSON result row named key; fails the test if there

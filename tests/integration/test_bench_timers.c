@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tests/lib/program.h"
 #include "tests/lib/worker_harness.h"
 
 static pid_t bench_pid;
@@ -35,30 +36,10 @@ TestSuite(bench_timers, .fini = bench_fini);
  * stdout in out. */
 static int run_bench(const char *const *args, char *out, size_t len)
 {
-    char path[4096];
-    const char *argv[12] = { path };
-    size_t used = 0;
-    ssize_t n;
-    int fds[2];
+    struct program p = { .out = out, .out_len = len };
 
-    snprintf(path, sizeof(path), "%s", wh_build_path("bin/airsrt-bench"));
-    for (size_t i = 0; args[i] != NULL && i < 10; i++)
-        argv[i + 1] = args[i];
-    harness_pipe(fds);
-    bench_pid = harness_fork();
-    if (bench_pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        execv(path, (char *const *)argv);
-        harness_exit(127);
-    }
-    close(fds[1]);
-    while (used + 1 < len &&
-           (n = read(fds[0], out + used, len - used - 1)) > 0)
-        used += (size_t)n;
-    out[used] = '\0';
-    close(fds[0]);
-    return wh_exit_status(bench_pid);
+    bench_pid = program_start(&p, wh_build_path("bin/airsrt-bench"), args);
+    return program_wait(&p);
 }
 
 static bool segment_exists(pid_t pid)

@@ -33,6 +33,7 @@
 #include "shm/ring.h"
 #include "tests/lib/chaos_check.h"
 #include "tests/lib/integ_worker.h"
+#include "tests/lib/program.h"
 #include "tests/lib/run_harness.h"
 
 TestSuite(chaos, .fini = rh_fini);
@@ -105,7 +106,7 @@ static struct chaos_ledger *chaos_ledger_create(const char *path,
 }
 
 /* Writes the config (rh_write), the ledger beside it, then starts
- * airsrt-run on them, as rh_start does. */
+ * airsrt-run on them (rh_launch). */
 static struct chaos_ledger *start_system(void)
 {
     char body[2048], ledger[512], bin[512];
@@ -126,13 +127,7 @@ static struct chaos_ledger *start_system(void)
     rh_write("fault_injection = true", body);
     snprintf(ledger, sizeof(ledger), "%s/ledger", rh.dir);
     L = chaos_ledger_create(ledger, &params);
-    rh.pid = harness_fork();
-    if (rh.pid == 0) {
-        const char *run = wh_build_path("bin/airsrt-run");
-
-        execl(run, run, "--quiet", rh.config, (char *)NULL);
-        harness_exit(127);
-    }
+    rh_launch();
     return L;
 }
 
@@ -386,34 +381,18 @@ struct faults {
  * its exit status. */
 static int run_inject(char *out, size_t len, ...)
 {
-    const char *argv[24] = { NULL, "-r", rh.name };
-    size_t n = 0;
-    int fds[2], argc = 3;
+    const char *args[24] = { "-r", rh.name };
+    struct program p = { .out = out, .out_len = len };
+    int argc = 2, status;
     va_list ap;
-    pid_t pid;
 
-    argv[0] = wh_build_path("bin/airsrt-inject");
     va_start(ap, len);
     for (const char *a; argc < 23 && (a = va_arg(ap, const char *)) != NULL;)
-        argv[argc++] = a;
+        args[argc++] = a;
     va_end(ap);
-    cr_assert_eq(pipe(fds), 0);
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], (char *const *)argv);
-        harness_exit(127);
-    }
-    close(fds[1]);
-    for (ssize_t r; n + 1 < len && (r = read(fds[0], out + n,
-                                             len - 1 - n)) > 0;)
-        n += (size_t)r;
-    out[n] = '\0';
-    close(fds[0]);
+    status = program_run(&p, wh_build_path("bin/airsrt-inject"), args);
     fputs(out, stderr);
-    return wh_exit_status(pid);
+    return status;
 }
 
 /* Copies the value of a string field of a JSON line into out ("" if

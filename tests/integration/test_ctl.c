@@ -24,6 +24,7 @@
 
 #include "shm/segment.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/program.h"
 #include "tests/lib/run_harness.h"
 #include "tests/lib/worker_harness.h"
 
@@ -34,68 +35,22 @@ static char out[OUT], err[8192], line[2048];
 
 /* ---- running airsrt-ctl ---- */
 
-static void fd_slurp(int fd, char *buf, size_t len)
-{
-    ssize_t n;
-
-    lseek(fd, 0, SEEK_SET);
-    n = read(fd, buf, len - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-/* Removes the lines the gcov runtime prints when a coverage build runs as
- * another user, who may not write the build's counters: the tool's own
- * stderr is what the tests compare. */
-static void drop_gcov_lines(char *buf)
-{
-    char *at = buf, *end;
-
-    while (*at != '\0') {
-        end = strchrnul(at, '\n');
-        if (*end == '\n')
-            end++;
-        if (strncmp(at, "profiling:", 10) == 0)
-            memmove(at, end, strlen(end) + 1);
-        else
-            at = end;
-    }
-}
-
 /* Runs airsrt-ctl with the NULL-terminated args, stdin from `in` (NULL:
- * empty), as user `uid` when >= 0; stdout in out, stderr in err; returns
- * its exit status. */
-static int ctl_as(int uid, const char *in, const char *first, va_list ap)
+ * empty), as user nobody if as_nobody; stdout in out, stderr in err;
+ * returns its exit status. */
+static int ctl_as(bool as_nobody, const char *in, const char *first,
+                  va_list ap)
 {
-    const char *argv[24] = { wh_build_path("bin/airsrt-ctl"), first };
-    int fo = memfd_create("out", 0), fe = memfd_create("err", 0);
-    int fi = memfd_create("in", 0), n = 2, rc;
-    pid_t pid;
+    const char *args[24] = { first };
+    struct program p = { .in = in, .as_nobody = as_nobody,
+                         .out = out, .out_len = sizeof(out),
+                         .err = err, .err_len = sizeof(err) };
+    int n = 1;
 
-    cr_assert(fo >= 0 && fe >= 0 && fi >= 0);
-    while (n < 23 && (argv[n] = va_arg(ap, const char *)) != NULL)
+    while (n < 23 && (args[n] = va_arg(ap, const char *)) != NULL)
         n++;
-    argv[n] = NULL;
-    if (in != NULL)
-        cr_assert_eq(write(fi, in, strlen(in)), (ssize_t)strlen(in));
-    lseek(fi, 0, SEEK_SET);
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(fi, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        if (uid >= 0 && (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
-            harness_exit(126);
-        execv(argv[0], (char *const *)argv);
-        harness_exit(127);
-    }
-    rc = wh_exit_status(pid);
-    close(fi);
-    fd_slurp(fo, out, sizeof(out));
-    fd_slurp(fe, err, sizeof(err));
-    if (uid >= 0)
-        drop_gcov_lines(err);
-    return rc;
+    args[n] = NULL;
+    return program_run(&p, wh_build_path("bin/airsrt-ctl"), args);
 }
 
 static int ctl_in(const char *in, const char *first, ...)
@@ -104,7 +59,7 @@ static int ctl_in(const char *in, const char *first, ...)
     int rc;
 
     va_start(ap, first);
-    rc = ctl_as(-1, in, first, ap);
+    rc = ctl_as(false, in, first, ap);
     va_end(ap);
     return rc;
 }
@@ -118,7 +73,7 @@ static int ctl_nobody(const char *first, ...)
     int rc;
 
     va_start(ap, first);
-    rc = ctl_as(65534, NULL, first, ap);
+    rc = ctl_as(true, NULL, first, ap);
     va_end(ap);
     return rc;
 }

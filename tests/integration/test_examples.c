@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/program.h"
 #include "tests/lib/worker_harness.h"
 
 TestSuite(examples, .fini = harness_fini);
@@ -20,30 +21,9 @@ TestSuite(examples, .fini = harness_fini);
 static int run_example(const char *name, const char *const *args, char *out,
                        size_t len)
 {
-    char path[4096];
-    const char *argv[8] = { path };
-    int fds[2];
-    size_t used = 0;
-    ssize_t n;
-    pid_t pid;
+    struct program p = { .out = out, .out_len = len };
 
-    snprintf(path, sizeof(path), "%s", wh_build_path(name));
-    for (size_t i = 0; args[i] != NULL && i < 6; i++)
-        argv[i + 1] = args[i];
-    harness_pipe(fds);
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        execv(path, (char *const *)argv);
-        harness_exit(127);
-    }
-    close(fds[1]);
-    while (used + 1 < len && (n = read(fds[0], out + used, len - used - 1)) > 0)
-        used += (size_t)n;
-    out[used] = '\0';
-    close(fds[0]);
-    return wh_exit_status(pid);
+    return program_run(&p, wh_build_path(name), args);
 }
 
 static void expect_backpressure(const char *arg, bool is_reject)

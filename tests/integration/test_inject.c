@@ -24,6 +24,7 @@
 #include "shm/registry.h"
 #include "shm/segment.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/program.h"
 #include "tests/lib/run_harness.h"
 #include "tests/lib/worker_harness.h"
 
@@ -40,66 +41,28 @@ struct tool {
 };
 static struct tool t;
 
-static void slurp(int fd, char *buf, size_t len)
-{
-    ssize_t n = pread(fd, buf, len - 1, 0);
-
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-/* Starts airsrt-inject with args (NULL-terminated), its stdout and
- * stderr in files; returns its pid. */
-static pid_t inject_startv(int *ofd, int *efd, const char *const *args)
-{
-    char opath[] = "/tmp/airsrt-inject-out-XXXXXX";
-    char epath[] = "/tmp/airsrt-inject-err-XXXXXX";
-    const char *argv[32] = { wh_build_path("bin/airsrt-inject") };
-    int n = 1;
-    pid_t pid;
-
-    *ofd = mkstemp(opath);
-    *efd = mkstemp(epath);
-    cr_assert(*ofd >= 0 && *efd >= 0);
-    unlink(opath);
-    unlink(epath);
-    for (; args[n - 1] != NULL && n < 31; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    pid = harness_fork();
-    if (pid == 0) {
-        dup2(*ofd, 1);
-        dup2(*efd, 2);
-        execv(argv[0], (char *const *)argv);
-        harness_exit(127);
-    }
-    return pid;
-}
-
-static pid_t inject_start(int *ofd, int *efd, const char *first, va_list ap)
+/* Runs airsrt-inject with args (from first, NULL-terminated) to its
+ * end into t. */
+static void inject_v(const char *first, va_list ap)
 {
     const char *args[32];
+    struct program p = { .out = t.out, .out_len = sizeof(t.out),
+                         .err = t.err, .err_len = sizeof(t.err) };
     int n = 0;
 
     for (const char *a = first; a != NULL && n < 31; a = va_arg(ap, char *))
         args[n++] = a;
     args[n] = NULL;
-    return inject_startv(ofd, efd, args);
+    t.status = program_run(&p, wh_build_path("bin/airsrt-inject"), args);
 }
 
-/* Runs airsrt-inject to its end into t. */
 static void inject(const char *first, ...)
 {
     va_list ap;
-    int ofd, efd;
-    pid_t pid;
 
     va_start(ap, first);
-    pid = inject_start(&ofd, &efd, first, ap);
+    inject_v(first, ap);
     va_end(ap);
-    t.status = wh_exit_status(pid);
-    slurp(ofd, t.out, sizeof(t.out));
-    slurp(efd, t.err, sizeof(t.err));
 }
 
 /* The same, for the runtime under test: "-r NAME" first. */
@@ -109,15 +72,10 @@ static void expect_usage(const char *msg, const char *first, ...)
 {
     char want[512];
     va_list ap;
-    int ofd, efd;
-    pid_t pid;
 
     va_start(ap, first);
-    pid = inject_start(&ofd, &efd, first, ap);
+    inject_v(first, ap);
     va_end(ap);
-    t.status = wh_exit_status(pid);
-    slurp(ofd, t.out, sizeof(t.out));
-    slurp(efd, t.err, sizeof(t.err));
     snprintf(want, sizeof(want), "airsrt-inject: %s\nTry 'airsrt-inject "
              "--help' for more information.\n", msg);
     cr_expect_eq(t.status, 100, "%s: status %d", msg, t.status);
@@ -407,8 +365,8 @@ Test(inject, stall_stops_the_worker_then_continues_it, .timeout = 60,
 {
     char want[256], ms[16];
     bool was_stopped = false;
-    int ofd, efd;
-    pid_t pid, tool;
+    struct program tool = { 0 };
+    pid_t pid;
 
     rh_start("hang_timeout_ms = 60000\n",
              "[worker a]\nbinary = {BIN}\nactor = echo\n");
@@ -419,16 +377,14 @@ Test(inject, stall_stops_the_worker_then_continues_it, .timeout = 60,
     {
         const char *args[] = { "-r", rh.name, "stall", "a[0]", ms, NULL };
 
-        tool = inject_startv(&ofd, &efd, args);
+        program_start(&tool, wh_build_path("bin/airsrt-inject"), args);
     }
     for (int i = 0; i < 1000 && !was_stopped; i++) {
         was_stopped = proc_state(pid) == 'T';
         usleep(2000);
     }
     cr_assert(was_stopped, "the worker was never seen stopped");
-    cr_assert_eq(wh_exit_status(tool), 0);
-    close(ofd);
-    close(efd);
+    cr_assert_eq(program_wait(&tool), 0);
     cr_assert_neq(proc_state(pid), 'T');
     cr_assert_eq(rh_worker_pid(0), pid);
     cr_assert_eq(rh_count_events("\"event\":\"worker_exited\"", NULL), 0);
@@ -446,24 +402,22 @@ Test(inject, stall_continues_the_worker_when_interrupted, .timeout = 60,
 {
     const char *args[] = { "-r", NULL, "stall", "a[0]", "60000", NULL };
     bool was_stopped = false;
-    int ofd, efd;
-    pid_t pid, tool;
+    struct program tool = { 0 };
+    pid_t pid;
 
     rh_start("hang_timeout_ms = 120000\n",
              "[worker a]\nbinary = {BIN}\nactor = echo\n");
     await_started("a[0]", 1);
     pid = rh_worker_pid(0);
     args[1] = rh.name;
-    tool = inject_startv(&ofd, &efd, args);
+    program_start(&tool, wh_build_path("bin/airsrt-inject"), args);
     for (int i = 0; i < 5000 && !was_stopped; i++) {
         was_stopped = proc_state(pid) == 'T';
         usleep(2000);
     }
     cr_assert(was_stopped, "the worker was never seen stopped");
-    cr_assert_eq(kill(tool, SIGTERM), 0);
-    cr_assert_eq(wh_exit_status(tool), 0);
-    close(ofd);
-    close(efd);
+    cr_assert_eq(kill(tool.pid, SIGTERM), 0);
+    cr_assert_eq(program_wait(&tool), 0);
     cr_assert_neq(proc_state(pid), 'T');
     cr_assert_eq(rh_worker_pid(0), pid);
     cr_assert_eq(rh_stop(SIGTERM), 0);

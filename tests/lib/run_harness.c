@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/lib/harness.h"
+#include "tests/lib/program.h"
 #include "tests/lib/run_harness.h"
 #include "tests/lib/worker_harness.h"
 
@@ -67,6 +68,11 @@ void rh_write(const char *runtime_extra, const char *body)
 void rh_start(const char *runtime_extra, const char *body)
 {
     rh_write(runtime_extra, body);
+    rh_launch();
+}
+
+void rh_launch(void)
+{
     rh.pid = harness_fork();
     if (rh.pid == 0) {
         const char *run = wh_build_path("bin/airsrt-run");
@@ -78,28 +84,9 @@ void rh_start(const char *runtime_extra, const char *body)
 
 int rh_run_tool(const char *const *args, char *out, size_t len)
 {
-    int fds[2], n = 0;
-    pid_t pid;
+    struct program p = { .out = out, .out_len = len, .is_err_in_out = true };
 
-    cr_assert_eq(pipe(fds), 0);
-    pid = harness_fork();
-    if (pid == 0) {
-        const char *argv[16] = { wh_build_path("bin/airsrt-run") };
-
-        for (int i = 0; args[i] != NULL && i < 14; i++)
-            argv[i + 1] = args[i];
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        execv(argv[0], (char *const *)argv);
-        harness_exit(127);
-    }
-    close(fds[1]);
-    for (ssize_t r; (size_t)n + 1 < len &&
-                    (r = read(fds[0], out + n, len - 1 - (size_t)n)) > 0;)
-        n += (int)r;
-    out[n] = '\0';
-    close(fds[0]);
-    return wh_exit_status(pid);
+    return program_run(&p, wh_build_path("bin/airsrt-run"), args);
 }
 
 static char *read_events(void)

@@ -34,7 +34,10 @@ extern struct rh_run rh;
 /* Writes the config (see above) into a new folder, without starting. */
 void rh_write(const char *runtime_extra, const char *body);
 
-/* rh_write, then starts airsrt-run on it. */
+/* Starts airsrt-run --quiet on the config rh_write wrote (rh.pid). */
+void rh_launch(void);
+
+/* rh_write, then rh_launch. */
 void rh_start(const char *runtime_extra, const char *body);
 
 /* Runs airsrt-run with args (NULL-terminated, after argv[0]) to its end;
