@@ -73,7 +73,7 @@ struct sv_node {
     struct sv_child *children;
     size_t nchildren;
     uint64_t *restarts_ns;
-    uint32_t nrestarts;           /* recorded, ever (ring position) */
+    uint64_t nrestarts;           /* recorded, ever (ring position) */
     bool is_running;
     uint64_t restart_at_ns;       /* a delayed restart is due; 0 = none */
 };

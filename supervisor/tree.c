@@ -32,6 +32,7 @@
 #include <bsd/stdlib.h>
 
 #include "supervisor/supervisor_impl.h"
+#include "worker/restart_rules.h"
 
 static void node_child_ended(struct airsrt_supervisor *s, struct sv_node *n,
                              uint32_t pos, bool is_abnormal);
@@ -255,21 +256,6 @@ int sv_tree_start(struct airsrt_supervisor *s)
 
 /* ---- restarts ---- */
 
-/* Records a restart; false when it is one too many within the period. */
-static bool intensity_allows(struct sv_node *n, uint64_t now)
-{
-    uint32_t size = n->cfg->max_restarts + 1;
-    uint64_t oldest;
-
-    n->restarts_ns[n->nrestarts % size] = now;
-    n->nrestarts++;
-    if (n->nrestarts < size)
-        return true;
-    /* The slot written next holds the oldest of the last size restarts. */
-    oldest = n->restarts_ns[n->nrestarts % size];
-    return now - oldest > (uint64_t)n->cfg->max_seconds * 1000000000u;
-}
-
 /* ms to wait before the start phase of a restart caused by child c. */
 static uint64_t backoff_ms(struct airsrt_supervisor *s, struct sv_node *n,
                            const struct sv_child *c, uint64_t now)
@@ -295,15 +281,6 @@ static uint64_t backoff_ms(struct airsrt_supervisor *s, struct sv_node *n,
     return ms;
 }
 
-/* The range of children a strategy restarts for the child at pos. */
-static void strategy_range(const struct sv_node *n, uint32_t pos,
-                           uint32_t *first, uint32_t *end)
-{
-    *first = n->cfg->strategy == AIRSRT_ONE_FOR_ALL ? 0 : pos;
-    *end = n->cfg->strategy == AIRSRT_ONE_FOR_ONE ? pos + 1
-                                                   : (uint32_t)n->nchildren;
-}
-
 static void child_mark_due(struct airsrt_supervisor *s, const struct sv_child *c,
                            uint64_t at)
 {
@@ -327,7 +304,8 @@ static int strategy_apply(struct airsrt_supervisor *s, struct sv_node *n,
 
     if (again == NULL)
         return 0;
-    strategy_range(n, pos, &first, &end);
+    airsrt__strategy_range(n->cfg->strategy, pos, (uint32_t)n->nchildren,
+                           &first, &end);
     for (uint32_t k = end; k-- > first;) {
         const struct sv_child *c = &n->children[k];
 
@@ -379,7 +357,11 @@ static void node_restart(struct airsrt_supervisor *s, struct sv_node *n,
     uint32_t failed;
 
     while (!s->is_stopping) {
-        if (!intensity_allows(n, airsrt_now_ns())) {
+        if (!airsrt__intensity_allows(n->restarts_ns, &n->nrestarts,
+                                      n->cfg->max_restarts,
+                                      (uint64_t)n->cfg->max_seconds *
+                                          1000000000u,
+                                      airsrt_now_ns())) {
             node_give_up(s, n);
             return;
         }

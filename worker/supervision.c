@@ -34,6 +34,7 @@
 
 #include <bsd/string.h>
 
+#include "worker/restart_rules.h"
 #include "worker/worker_impl.h"
 
 /* ---- the flattened spec ---- */
@@ -323,29 +324,6 @@ static void kids_relink(struct airsrt_worker *w, struct actor *p,
 
 /* ---- restarts ---- */
 
-/* Records a restart; false when it is one too many within the period. */
-static bool intensity_allows(struct sup *s, uint64_t now)
-{
-    uint64_t size = (uint64_t)s->spec->max_restarts + 1;
-    uint64_t oldest;
-
-    s->restarts_ns[s->nrestarts % size] = now;
-    s->nrestarts++;
-    if (s->nrestarts < size)
-        return true;
-    /* The slot written next holds the oldest of the last size restarts. */
-    oldest = s->restarts_ns[s->nrestarts % size];
-    return now - oldest > s->spec->period_ns;
-}
-
-static void strategy_range(const struct sup *s, uint32_t pos, uint32_t *first,
-                           uint32_t *end)
-{
-    *first = s->spec->strategy == AIRSRT_ONE_FOR_ALL ? 0 : pos;
-    *end = s->spec->strategy == AIRSRT_ONE_FOR_ONE ? pos + 1
-                                                    : s->spec->nchildren;
-}
-
 /* Marks which kids of [first, end) this restart starts, and stops the
  * others that run, in reverse order: the one that ended, those that ran
  * and are not temporary, and those whose own end waits to be acted on
@@ -378,7 +356,8 @@ static int strategy_apply(struct airsrt_worker *w, struct actor *p,
     uint32_t first, end;
     int rc = 0;
 
-    strategy_range(s, pos, &first, &end);
+    airsrt__strategy_range(s->spec->strategy, pos, s->spec->nchildren, &first,
+                           &end);
     strategy_stop(w, s, pos, first, end);
     for (uint32_t k = first; k < end; k++) {
         struct kid *c = &s->kids[k];
@@ -419,7 +398,9 @@ static bool sup_restart(struct airsrt_worker *w, struct actor *p,
 
     for (uint32_t tries = 0;; tries++) {
         if (tries > s->spec->max_restarts ||
-            !intensity_allows(s, airsrt_now_ns())) {
+            !airsrt__intensity_allows(s->restarts_ns, &s->nrestarts,
+                                      s->spec->max_restarts,
+                                      s->spec->period_ns, airsrt_now_ns())) {
             give_up(w, p, s);
             return false;
         }
