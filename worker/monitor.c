@@ -76,12 +76,7 @@ static int ref_cmp(const struct mon_ref *a, const struct mon_ref *b)
     return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
 
-/* libbsd's tree.h marks what it generates __unused, which its cdefs.h
- * leaves undefined on Linux: define it for the generator only (as
- * names.c). */
-#define __unused __attribute__((unused))
-RB_GENERATE_STATIC(mon_tree, mon_ref, link, ref_cmp)
-#undef __unused
+AIRSRT_RB_GENERATE_STATIC(mon_tree, mon_ref, link, ref_cmp)
 
 static struct mon_ref *ref_find(struct airsrt_worker *w, uint64_t ref)
 {

@@ -31,12 +31,7 @@ static int node_cmp(const struct name_node *a, const struct name_node *b)
     return strcmp(a->name, b->name);
 }
 
-/* libbsd's tree.h marks the functions it generates __unused, which its
- * cdefs.h leaves undefined on Linux (where a struct member has that
- * name): define it for the generator only, after every include. */
-#define __unused __attribute__((unused))
-RB_GENERATE_STATIC(name_tree, name_node, link, node_cmp)
-#undef __unused
+AIRSRT_RB_GENERATE_STATIC(name_tree, name_node, link, node_cmp)
 
 static uint32_t name_hash(const char *s)
 {

@@ -50,10 +50,7 @@ static int node_cmp(const struct pool_node *a, const struct pool_node *b)
     return strcmp(a->name, b->name);
 }
 
-/* See worker/names.c: libbsd's generator wants __unused defined. */
-#define __unused __attribute__((unused))
-RB_GENERATE_STATIC(pool_tree, pool_node, link, node_cmp)
-#undef __unused
+AIRSRT_RB_GENERATE_STATIC(pool_tree, pool_node, link, node_cmp)
 
 /* ---- announcing memberships ---- */
 

@@ -27,11 +27,7 @@ static int request_cmp(const struct request_node *a,
     return a->corr < b->corr ? -1 : a->corr > b->corr;
 }
 
-/* libbsd's tree.h marks what it generates __unused, which glibc does not
- * define (as in names.c): defined for the generator only. */
-#define __unused __attribute__((unused))
-RB_GENERATE_STATIC(request_tree, request_node, link, request_cmp)
-#undef __unused
+AIRSRT_RB_GENERATE_STATIC(request_tree, request_node, link, request_cmp)
 
 static struct request_node *find(struct airsrt_worker *w, uint64_t corr)
 {

@@ -94,13 +94,9 @@ static int slot_cmp(const struct topic_actor *a, const struct topic_actor *b)
     return (a->slot > b->slot) - (a->slot < b->slot);
 }
 
-/* As in names.c: libbsd's generator wants __unused, which Linux leaves
- * undefined; defined for the generator only. */
-#define __unused __attribute__((unused))
-RB_GENERATE_STATIC(topic_id_tree, topic, by_id, id_cmp)
-RB_GENERATE_STATIC(topic_name_tree, topic, by_name, name_cmp)
-RB_GENERATE_STATIC(topic_actor_tree, topic_actor, link, slot_cmp)
-#undef __unused
+AIRSRT_RB_GENERATE_STATIC(topic_id_tree, topic, by_id, id_cmp)
+AIRSRT_RB_GENERATE_STATIC(topic_name_tree, topic, by_name, name_cmp)
+AIRSRT_RB_GENERATE_STATIC(topic_actor_tree, topic_actor, link, slot_cmp)
 
 /* ---- the shared list ---- */
 

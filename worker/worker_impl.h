@@ -29,6 +29,12 @@
 #include "shm/segment.h"
 #include "shm/stat.h"
 
+/* RB_GENERATE_STATIC without libbsd's __unused, which its cdefs.h leaves
+ * undefined on Linux (where glibc has struct members of that name): the
+ * same static functions, marked unused the compiler's way. */
+#define AIRSRT_RB_GENERATE_STATIC(name, type, field, cmp) \
+    RB_GENERATE_INTERNAL(name, type, field, cmp, __attribute__((unused)) static)
+
 #define AIRSRT_LANES          4u        /* one per enum airsrt_priority */
 #define AIRSRT_POOL_CLASSES   40u
 #define AIRSRT_CHUNK_SHIFT    12u       /* actors per table chunk: 4096 */
