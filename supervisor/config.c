@@ -340,15 +340,25 @@ static const char *const bool_words[] = {
     "true", "false", "yes", "no", "1", "0", NULL
 };
 
-static int set_bool(struct parse *p, const struct key *k, void *obj,
-                    const char *v)
+/* 1 or 0 for a word of bool_words (k->words), else -EINVAL with the
+ * reason in p. */
+static int read_bool(struct parse *p, const struct key *k, const char *v)
 {
     int i = read_word(p, k, v);
-    bool b;
 
     if (i < 0)
         return -EINVAL;
-    b = i % 2 == 0;               /* true, yes, 1 sit at even places */
+    return i % 2 == 0;            /* true, yes, 1 sit at even places */
+}
+
+static int set_bool(struct parse *p, const struct key *k, void *obj,
+                    const char *v)
+{
+    int rc = read_bool(p, k, v);
+    bool b = rc == 1;
+
+    if (rc < 0)
+        return rc;
     memcpy((char *)obj + k->off, &b, sizeof(b));
     return 0;
 }
@@ -391,11 +401,11 @@ static int set_fault_injection(struct parse *p, const struct key *k,
                                void *obj, const char *v)
 {
     struct airsrt_config_runtime *rt = obj;
-    int i = read_word(p, k, v);
+    int rc = read_bool(p, k, v);
 
-    if (i < 0)
-        return -EINVAL;
-    if (i % 2 == 0)               /* true, yes, 1 sit at even places */
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
         rt->shm.flags |= AIRSRT_SHM_F_FAULT_INJECTION;
     else
         rt->shm.flags &= ~AIRSRT_SHM_F_FAULT_INJECTION;

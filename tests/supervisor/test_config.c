@@ -1269,6 +1269,23 @@ Test(config, fault_injection_is_off_by_default_and_sets_the_segment_flag)
     cr_assert_eq(cfg.runtime.shm.flags, 0);
 }
 
+Test(config, fault_injection_accepts_every_boolean_spelling)
+{
+    static const char *const words[] = { "true", "yes", "1", "false", "no",
+                                         "0" };
+    char text[256];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(text, sizeof(text), RT "fault_injection = %s\n" W,
+                 words[i]);
+        parse_ok(text);
+        cr_assert_eq(cfg.runtime.shm.flags,
+                     i < 3 ? AIRSRT_SHM_F_FAULT_INJECTION : 0u, "%s",
+                     words[i]);
+        airsrt_config_free(&cfg);
+    }
+}
+
 Test(config, refuses_a_bad_fault_injection_value)
 {
     parse_fails(RT "fault_injection = on\n" W,
