@@ -95,9 +95,11 @@ static void child_place_fd(int fd, int to)
     close(tmp);
 }
 
+/* has_exit_fd: the death pipe sits at SV_FD_EXIT (no pidfds). */
 static void child_env(const struct airsrt_supervisor *s,
                       const struct airsrt_config_group *g,
-                      const struct sv_worker *wk, const char *start)
+                      const struct sv_worker *wk, bool has_exit_fd,
+                      const char *start)
 {
     char num[32];
 
@@ -107,7 +109,7 @@ static void child_env(const struct airsrt_supervisor *s,
     setenv(AIRSRT_ENV_FD, num, 1);
     snprintf(num, sizeof(num), "%u", s->cfg->runtime.heartbeat_ms);
     setenv(AIRSRT_ENV_HEARTBEAT_MS, num, 1);
-    if (fcntl(SV_FD_EXIT, F_GETFD) >= 0) {
+    if (has_exit_fd) {
         snprintf(num, sizeof(num), "%d", SV_FD_EXIT);
         setenv(AIRSRT_ENV_EXIT_FD, num, 1);
     } else {
@@ -155,7 +157,7 @@ static void child_exec(const struct airsrt_supervisor *s, int group,
     if (exit_w >= 0)
         child_place_fd(exit_w, SV_FD_EXIT);
     closefrom(exit_w >= 0 ? SV_FD_EXIT + 1 : SV_FD_READY + 1);
-    child_env(s, g, wk, start);
+    child_env(s, g, wk, exit_w >= 0, start);
     execv(g->binary, g->argv);
     fprintf(stderr, "airsrt-run: exec %s: %s\n", g->binary, strerror(errno));
     _exit(127);
