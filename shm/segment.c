@@ -67,6 +67,14 @@ int airsrt_shm_name_validate(const char *name)
     return 0;
 }
 
+uint64_t airsrt_realtime_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int check_ring_bytes(const char *what, uint32_t bytes,
                             uint32_t payload_max, char *err, size_t len)
 {
@@ -253,13 +261,10 @@ static void init_header(struct airsrt_shm *shm, const char *name,
                         uint32_t page)
 {
     struct airsrt_shm_hdr *h = shm->hdr;
-    struct timespec now;
 
-    clock_gettime(CLOCK_REALTIME, &now);
     h->version = AIRSRT_SHM_VERSION;
     h->page_size = page;
-    h->created_realtime_ns = (uint64_t)now.tv_sec * 1000000000u +
-                             (uint64_t)now.tv_nsec;
+    h->created_realtime_ns = airsrt_realtime_ns();
     h->epoch_ns = airsrt_now_ns();
     h->params = shm->params;
     strlcpy(h->name, name, sizeof(h->name));

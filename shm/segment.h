@@ -434,6 +434,11 @@ struct airsrt_shm {
     char err[AIRSRT_SHM_ERR_MAX];       /* why the last call failed */
 };
 
+/* CLOCK_REALTIME in ns: the wall clock, for times people read (the
+ * header's created_realtime_ns, a postmortem's died_ns); airsrt_now_ns()
+ * is the clock of deadlines. */
+uint64_t airsrt_realtime_ns(void);
+
 /* 0 if name is a valid runtime name (1-63 of [A-Za-z0-9_.-], not starting
  * with '.' or '-'), else -EINVAL. */
 int airsrt_shm_name_validate(const char *name);

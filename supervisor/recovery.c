@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <bsd/string.h>
 
@@ -78,14 +77,6 @@ static bool crash_report_read(const struct airsrt_supervisor *s,
 }
 
 /* ---- airsrt-ctl: postmortem record ---- */
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The fields of pm from the dead incarnation's self page (still as the
  * crash left it: nothing rewrites it before the next start) and cr. */
 static void postmortem_fill(const struct airsrt_supervisor *s,
@@ -104,7 +95,7 @@ static void postmortem_fill(const struct airsrt_supervisor *s,
     pm->reason = ex->is_hang ? AIRSRT_PM_HANG :
                  ex->signal == 0 && ex->status == AIRSRT_EXIT_ESCALATED ?
                  AIRSRT_PM_ESCALATED : AIRSRT_PM_CRASHED;
-    pm->died_ns = realtime_ns();
+    pm->died_ns = airsrt_realtime_ns();
     pm->uptime_ns = airsrt_now_ns() - wk->started_ns;
     pm->is_handling = has_report;
     pm->actor = AIRSRT_ADDRESS_NULL;

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -72,6 +73,22 @@ Test(segment, creates_mode_0600_and_attaches_by_name)
     cr_assert_eq(memcmp(&other.layout, &harness_shm.layout,
                         sizeof(other.layout)), 0);
     airsrt_shm_detach(&other);
+}
+
+Test(segment, stamps_its_creation_with_the_wall_clock)
+{
+    uint64_t before = airsrt_realtime_ns(), after, created;
+    time_t now = time(NULL);
+
+    harness_segment(2, 0, false);
+    after = airsrt_realtime_ns();
+    created = harness_shm.hdr->created_realtime_ns;
+    cr_assert(created >= before && created <= after, "%lu not in [%lu, %lu]",
+              (unsigned long)created, (unsigned long)before,
+              (unsigned long)after);
+    /* The wall clock, not CLOCK_MONOTONIC (time since boot). */
+    cr_assert(before / 1000000000u + 2 >= (uint64_t)now &&
+              (uint64_t)now + 2 >= before / 1000000000u);
 }
 
 /* ---- airsrt-ctl: read-only attach ---- */
