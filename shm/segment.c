@@ -75,6 +75,17 @@ uint64_t airsrt_realtime_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+const char *airsrt_postmortem_reason_name(uint32_t reason)
+{
+    static const char *const names[] = {
+        [AIRSRT_PM_CRASHED] = "crashed",
+        [AIRSRT_PM_HANG] = "hang",
+        [AIRSRT_PM_ESCALATED] = "escalated",
+    };
+
+    return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
 static int check_ring_bytes(const char *what, uint32_t bytes,
                             uint32_t payload_max, char *err, size_t len)
 {

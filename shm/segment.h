@@ -399,6 +399,11 @@ enum airsrt_postmortem_reason {
     AIRSRT_PM_ESCALATED,            /* actor supervision gave up */
 };
 
+/* "crashed", "hang" or "escalated": how airsrt-ctl shows a reason and
+ * the event log names the death. "?" for any other value: tools read it
+ * from shared memory. */
+const char *airsrt_postmortem_reason_name(uint32_t reason);
+
 struct airsrt_postmortem {
     _Atomic uint32_t seq;
     _Atomic uint32_t deaths;

@@ -81,8 +81,9 @@ static bool crash_report_read(const struct airsrt_supervisor *s,
  * crash left it: nothing rewrites it before the next start) and cr. */
 static void postmortem_fill(const struct airsrt_supervisor *s,
                             const struct sv_worker *wk,
-                            const struct sv_exit *ex, bool has_report,
-                            const struct crash_report *cr,
+                            const struct sv_exit *ex,
+                            enum airsrt_postmortem_reason kind,
+                            bool has_report, const struct crash_report *cr,
                             struct airsrt_postmortem *pm)
 {
     struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
@@ -92,9 +93,7 @@ static void postmortem_fill(const struct airsrt_supervisor *s,
     pm->pid = wk->pid;
     pm->status = ex->status;
     pm->signal = ex->signal;
-    pm->reason = ex->is_hang ? AIRSRT_PM_HANG :
-                 ex->signal == 0 && ex->status == AIRSRT_EXIT_ESCALATED ?
-                 AIRSRT_PM_ESCALATED : AIRSRT_PM_CRASHED;
+    pm->reason = kind;
     pm->died_ns = airsrt_realtime_ns();
     pm->uptime_ns = airsrt_now_ns() - wk->started_ns;
     pm->is_handling = has_report;
@@ -118,8 +117,9 @@ static void postmortem_fill(const struct airsrt_supervisor *s,
  * before the slot is reused: the restart rewrites the self page. */
 static void postmortem_write(struct airsrt_supervisor *s,
                              const struct sv_worker *wk,
-                             const struct sv_exit *ex, bool has_report,
-                             const struct crash_report *cr)
+                             const struct sv_exit *ex,
+                             enum airsrt_postmortem_reason kind,
+                             bool has_report, const struct crash_report *cr)
 {
     struct airsrt_postmortem *pm = airsrt_shm_postmortem(&s->shm, wk->w);
     uint32_t seq = atomic_load_explicit(&pm->seq, memory_order_relaxed);
@@ -128,7 +128,7 @@ static void postmortem_write(struct airsrt_supervisor *s,
     /* Pairs with the readers' acquire fence: no field below is seen
      * without the odd seq. */
     atomic_thread_fence(memory_order_release);
-    postmortem_fill(s, wk, ex, has_report, cr, pm);
+    postmortem_fill(s, wk, ex, kind, has_report, cr, pm);
     atomic_store_explicit(&pm->deaths,
                           atomic_load_explicit(&pm->deaths,
                                                memory_order_relaxed) + 1,
@@ -189,18 +189,17 @@ static void announce(struct airsrt_supervisor *s, const struct sv_worker *wk,
     }
 }
 
-/* Why a worker ended, for the event log. An actor-level escalation past
- * the worker's top-level actors (airsrt/supervision.h) is a crash of its
- * own kind, named so that the log tells it from a signal or an error. */
-static const char *exit_reason(const struct sv_exit *ex)
+/* The kind of a death (an exit that is not normal), for the event log
+ * and the postmortem record alike. An actor-level escalation past the
+ * worker's top-level actors (airsrt/supervision.h) is a crash of its own
+ * kind, named so that both tell it from a signal or an error. */
+static enum airsrt_postmortem_reason death_kind(const struct sv_exit *ex)
 {
     if (ex->is_hang)
-        return "hang";
-    if (sv_exit_is_normal(ex))
-        return "normal";
+        return AIRSRT_PM_HANG;
     if (ex->signal == 0 && ex->status == AIRSRT_EXIT_ESCALATED)
-        return "escalated";
-    return "crashed";
+        return AIRSRT_PM_ESCALATED;
+    return AIRSRT_PM_CRASHED;
 }
 
 void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
@@ -210,10 +209,13 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     struct crash_report cr;
     struct airsrt_registry reg = { 0 };
     bool is_normal = sv_exit_is_normal(ex), has_report = false;
+    enum airsrt_postmortem_reason kind = death_kind(ex);
     struct airsrt_event ev;
     ssize_t rc;
 
-    sv_event_fill(s, &ev, event, wk, ex, exit_reason(ex));
+    /* The event log's reason: "normal", or the name of the kind. */
+    sv_event_fill(s, &ev, event, wk, ex, is_normal ? "normal" :
+                  airsrt_postmortem_reason_name(kind));
     if (!is_normal && (has_report = crash_report_read(s, wk, &cr))) {
         ev.actor = cr.actor;
         ev.actor_type = cr.type[0] ? cr.type : NULL;
@@ -222,7 +224,7 @@ void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
     airsrt_eventlog_write(&s->log, &ev);
     /* ---- airsrt-ctl: postmortem record ---- */
     if (!is_normal)
-        postmortem_write(s, wk, ex, has_report, &cr);
+        postmortem_write(s, wk, ex, kind, has_report, &cr);
     totals_keep(s, wk);
     locks_recover(s);
     /* Fails only if a hung process holds the registry lock: the names

@@ -333,6 +333,19 @@ Test(segment, accessors_refuse_out_of_range_index)
     cr_assert_eq(airsrt_shm_protect_for_worker(&harness_shm, 2), -EINVAL);
 }
 
+Test(segment, names_each_postmortem_reason_and_refuses_others)
+{
+    cr_assert_str_eq(airsrt_postmortem_reason_name(AIRSRT_PM_CRASHED),
+                     "crashed");
+    cr_assert_str_eq(airsrt_postmortem_reason_name(AIRSRT_PM_HANG), "hang");
+    cr_assert_str_eq(airsrt_postmortem_reason_name(AIRSRT_PM_ESCALATED),
+                     "escalated");
+    /* A tool reads the reason from shared memory: any word may be there. */
+    cr_assert_str_eq(airsrt_postmortem_reason_name(AIRSRT_PM_ESCALATED + 1),
+                     "?");
+    cr_assert_str_eq(airsrt_postmortem_reason_name(UINT32_MAX), "?");
+}
+
 /* ---- protection map ---- */
 
 TestSuite(protect, .fini = harness_fini);

@@ -22,7 +22,6 @@
 static const char *const actor_states[] = {
     "free", "starting", "running", "stopping", "stopped", "failed",
 };
-static const char *const pm_reasons[] = { "crashed", "hang", "escalated" };
 
 #define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
@@ -237,8 +236,8 @@ static void pm_text_death(const struct airsrt_postmortem *pm, FILE *f)
     else
         fprintf(f, "exit status %" PRId32, pm->status);
     fprintf(f, ", %s\n  died %s after %" PRIu64 ".%03" PRIu64 "s up\n",
-            NAMEOF(pm_reasons, pm->reason), when, pm->uptime_ns / 1000000000u,
-            pm->uptime_ns / 1000000u % 1000u);
+            airsrt_postmortem_reason_name(pm->reason), when,
+            pm->uptime_ns / 1000000000u, pm->uptime_ns / 1000000u % 1000u);
     if (!pm->is_handling) {
         fputs("  handling: nothing (between handlers)\n", f);
         return;
@@ -313,8 +312,9 @@ static void pm_json_death(const struct airsrt_postmortem *pm, FILE *f)
             ",\"status\":%" PRId32 ",\"signal\":%" PRId32
             ",\"reason\":\"%s\",\"died_unix_ns\":%" PRIu64
             ",\"uptime_ns\":%" PRIu64 ",\"handling\":", pm->incarnation,
-            pm->pid, pm->status, pm->signal, NAMEOF(pm_reasons, pm->reason),
-            pm->died_ns, pm->uptime_ns);
+            pm->pid, pm->status, pm->signal,
+            airsrt_postmortem_reason_name(pm->reason), pm->died_ns,
+            pm->uptime_ns);
     if (!pm->is_handling) {
         fputs("null", f);
         return;
