@@ -30,65 +30,63 @@
 #include "shm/ring_impl.h"
 #include "supervisor/supervisor_impl.h"
 
-/* "NAME" or "TYPE#SLOT" of the actor the dead worker was handling; false
- * when it was between handlers or wrote nothing this incarnation. */
+/* What the dead worker was handling: the actor's address; "NAME", or
+ * "TYPE#SLOT", or "?" for a slot out of range; its type's name (empty
+ * when unknown); the message type. */
 struct crash_report {
+    struct airsrt_address addr;
     char actor[AIRSRT_REGISTRY_NAME_MAX + 24];
     char type[AIRSRT_TYPE_NAME_MAX + 1];
     int64_t message_type;
 };
 
+/* Fills cr from self, the page of the dead incarnation itself (the
+ * caller checked); false when that was between handlers. */
 static bool crash_report_read(const struct airsrt_supervisor *s,
                               const struct sv_worker *wk,
+                              const struct airsrt_worker_self *self,
                               struct crash_report *cr)
 {
-    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
     const struct airsrt_actor_stats *stats =
         airsrt_shm_actor_stats(&s->shm, wk->w);
     struct airsrt_registry_record rec;
-    struct airsrt_registry reg;
-    struct airsrt_address a;
-    uint32_t type, name_id, ntypes;
+    uint32_t slot, type, name_id, ntypes;
 
     memset(cr, 0, sizeof(*cr));
-    cr->message_type = -1;
-    /* The writer is gone, so the page holds still. */
-    if (atomic_load(&self->incarnation) != wk->incarnation ||
-        atomic_load(&self->is_handling) == 0)
+    if (atomic_load(&self->is_handling) == 0)
         return false;
-    a = self->handling_actor;
+    cr->addr = self->handling_actor;
     cr->message_type = atomic_load(&self->handling_type);
-    if (a.slot == 0 || a.slot > s->shm.params.actors_max) {
+    slot = cr->addr.slot;
+    if (slot == 0 || slot > s->shm.params.actors_max) {
         strlcpy(cr->actor, "?", sizeof(cr->actor));
         return true;
     }
-    type = atomic_load(&stats[a.slot].type);
-    name_id = atomic_load(&stats[a.slot].name_id);
+    type = atomic_load(&stats[slot].type);
+    name_id = atomic_load(&stats[slot].name_id);
     ntypes = atomic_load(&self->ntypes);
     if (type < ntypes && type < AIRSRT_WORKER_TYPE_NAMES)
         memcpy(cr->type, self->type_names[type], AIRSRT_TYPE_NAME_MAX);
-    if (name_id != 0 && airsrt_registry_open(&reg, &s->shm) == 0 &&
-        airsrt_registry_lookup(&reg, name_id, &rec) == 0)
+    if (name_id != 0 && airsrt_registry_lookup(&s->reg, name_id, &rec) == 0)
         strlcpy(cr->actor, rec.name, sizeof(cr->actor));
     else
         snprintf(cr->actor, sizeof(cr->actor), "%s#%" PRIu32,
-                 cr->type[0] ? cr->type : "actor", a.slot);
+                 cr->type[0] ? cr->type : "actor", slot);
     return true;
 }
 
 /* ---- airsrt-ctl: postmortem record ---- */
-/* The fields of pm from the dead incarnation's self page (still as the
- * crash left it: nothing rewrites it before the next start) and cr. */
-static void postmortem_fill(const struct airsrt_supervisor *s,
-                            const struct sv_worker *wk,
+/* The fields of pm: how wk's process ended (ex, kind); what it was
+ * handling (cr, NULL: nothing known); its flight recorder, from self,
+ * the page as the crash left it (NULL: the page is not that
+ * incarnation's, which died before it wrote it). */
+static void postmortem_fill(const struct sv_worker *wk,
                             const struct sv_exit *ex,
                             enum airsrt_postmortem_reason kind,
-                            bool has_report, const struct crash_report *cr,
+                            const struct airsrt_worker_self *self,
+                            const struct crash_report *cr,
                             struct airsrt_postmortem *pm)
 {
-    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
-    bool is_ours = atomic_load(&self->incarnation) == wk->incarnation;
-
     pm->incarnation = wk->incarnation;
     pm->pid = wk->pid;
     pm->status = ex->status;
@@ -96,20 +94,20 @@ static void postmortem_fill(const struct airsrt_supervisor *s,
     pm->reason = kind;
     pm->died_ns = airsrt_realtime_ns();
     pm->uptime_ns = airsrt_now_ns() - wk->started_ns;
-    pm->is_handling = has_report;
+    pm->is_handling = cr != NULL;
     pm->actor = AIRSRT_ADDRESS_NULL;
     pm->message_type = 0;
     memset(pm->actor_type, 0, sizeof(pm->actor_type));
     memset(pm->actor_name, 0, sizeof(pm->actor_name));
     memset(&pm->flight, 0, sizeof(pm->flight));
-    if (has_report) {
-        pm->actor = self->handling_actor;
+    if (cr != NULL) {
+        pm->actor = cr->addr;
         pm->message_type = (uint32_t)cr->message_type;
         memcpy(pm->actor_type, cr->type, sizeof(pm->actor_type));
         strlcpy(pm->actor_name, cr->actor, sizeof(pm->actor_name));
     }
     /* The writer is gone: a plain copy is a consistent one. */
-    if (is_ours)
+    if (self != NULL)
         memcpy(&pm->flight, &self->flight, sizeof(pm->flight));
 }
 
@@ -119,7 +117,8 @@ static void postmortem_write(struct airsrt_supervisor *s,
                              const struct sv_worker *wk,
                              const struct sv_exit *ex,
                              enum airsrt_postmortem_reason kind,
-                             bool has_report, const struct crash_report *cr)
+                             const struct airsrt_worker_self *self,
+                             const struct crash_report *cr)
 {
     struct airsrt_postmortem *pm = airsrt_shm_postmortem(&s->shm, wk->w);
     uint32_t seq = atomic_load_explicit(&pm->seq, memory_order_relaxed);
@@ -128,7 +127,7 @@ static void postmortem_write(struct airsrt_supervisor *s,
     /* Pairs with the readers' acquire fence: no field below is seen
      * without the odd seq. */
     atomic_thread_fence(memory_order_release);
-    postmortem_fill(s, wk, ex, kind, has_report, cr, pm);
+    postmortem_fill(wk, ex, kind, self, cr, pm);
     atomic_store_explicit(&pm->deaths,
                           atomic_load_explicit(&pm->deaths,
                                                memory_order_relaxed) + 1,
@@ -149,13 +148,11 @@ static void locks_recover(struct airsrt_supervisor *s)
     }
 }
 
-/* The next incarnation rewrites the self page: keep its counts. */
-static void totals_keep(struct airsrt_supervisor *s, struct sv_worker *wk)
+/* The next incarnation rewrites the self page, the dead one's own: keep
+ * its counts. */
+static void totals_keep(struct sv_worker *wk,
+                        const struct airsrt_worker_self *self)
 {
-    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
-
-    if (atomic_load(&self->incarnation) != wk->incarnation)
-        return;
     wk->in_before += atomic_load(&self->envelopes_in);
     wk->out_before += atomic_load(&self->envelopes_out);
 }
@@ -202,56 +199,78 @@ static enum airsrt_postmortem_reason death_kind(const struct sv_exit *ex)
     return AIRSRT_PM_CRASHED;
 }
 
+/* Unbinds the dead incarnation's names (they keep their ids, and its
+ * next incarnation takes them back). */
+static void names_unbind(struct airsrt_supervisor *s,
+                         const struct sv_worker *wk)
+{
+    /* ---- inject: say when this unbind repaired the lock ---- */
+    uint64_t deaths = atomic_load_explicit(&s->reg.hdr->owner_deaths,
+                                           memory_order_relaxed);
+    ssize_t rc = airsrt_registry_unbind_incarnation(&s->reg, wk->w,
+                                                    wk->incarnation);
+
+    /* Fails only if a hung process holds the registry lock: the names
+     * stay bound to the dead incarnation, so envelopes sent to them wait
+     * in its rings for the next one, which takes the names over. */
+    if (rc < 0)
+        sv_event(s, "registry_unbind_failed", wk, NULL, strerror((int)-rc));
+    else if (atomic_load_explicit(&s->reg.hdr->owner_deaths,
+                                  memory_order_relaxed) != deaths)
+        sv_event(s, "lock_recovered", wk, NULL, "registry");
+}
+
+/* The event of a death or stop: its reason is "normal" or the name of
+ * kind, and cr (when not NULL) names what the worker was handling. */
+static void death_log(struct airsrt_supervisor *s, const struct sv_worker *wk,
+                      const struct sv_exit *ex, const char *event,
+                      bool is_normal, enum airsrt_postmortem_reason kind,
+                      const struct crash_report *cr)
+{
+    struct airsrt_event ev;
+
+    sv_event_fill(s, &ev, event, wk, ex, is_normal ? "normal" :
+                  airsrt_postmortem_reason_name(kind));
+    if (cr != NULL) {
+        ev.actor = cr->actor;
+        ev.actor_type = cr->type[0] ? cr->type : NULL;
+        ev.message_type = cr->message_type;
+    }
+    airsrt_eventlog_write(&s->log, &ev);
+}
+
 void sv_recover(struct airsrt_supervisor *s, struct sv_worker *wk,
                 const struct sv_exit *ex, const char *event)
 {
     struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(&s->shm, wk->w);
-    struct crash_report cr;
-    struct airsrt_registry reg = { 0 };
-    bool is_normal = sv_exit_is_normal(ex), has_report = false;
+    struct airsrt_worker_self *self = airsrt_shm_worker_self(&s->shm, wk->w);
+    /* The writer is gone, so the page holds still. It is the dead
+     * incarnation's own unless that died before it wrote it: then it
+     * holds an older one's leftovers, and none of it is read. */
+    bool is_ours = atomic_load(&self->incarnation) == wk->incarnation;
+    bool is_normal = sv_exit_is_normal(ex);
     enum airsrt_postmortem_reason kind = death_kind(ex);
-    struct airsrt_event ev;
-    ssize_t rc;
+    struct crash_report cr;
+    bool has_report = !is_normal && is_ours &&
+                      crash_report_read(s, wk, self, &cr);
 
-    /* The event log's reason: "normal", or the name of the kind. */
-    sv_event_fill(s, &ev, event, wk, ex, is_normal ? "normal" :
-                  airsrt_postmortem_reason_name(kind));
-    if (!is_normal && (has_report = crash_report_read(s, wk, &cr))) {
-        ev.actor = cr.actor;
-        ev.actor_type = cr.type[0] ? cr.type : NULL;
-        ev.message_type = cr.message_type;
-    }
-    airsrt_eventlog_write(&s->log, &ev);
+    death_log(s, wk, ex, event, is_normal, kind, has_report ? &cr : NULL);
     /* ---- airsrt-ctl: postmortem record ---- */
     if (!is_normal)
-        postmortem_write(s, wk, ex, kind, has_report, &cr);
-    totals_keep(s, wk);
+        postmortem_write(s, wk, ex, kind, is_ours ? self : NULL,
+                         has_report ? &cr : NULL);
+    if (is_ours)
+        totals_keep(wk, self);
     locks_recover(s);
-    /* Fails only if a hung process holds the registry lock: the names
-     * stay bound to the dead incarnation, so envelopes sent to them wait
-     * in its rings for the next one, which takes the names over. */
-    if (airsrt_registry_open(&reg, &s->shm) == 0) {
-        /* ---- inject: say when this unbind repaired the lock ---- */
-        uint64_t deaths = atomic_load_explicit(&reg.hdr->owner_deaths,
-                                               memory_order_relaxed);
-
-        rc = airsrt_registry_unbind_incarnation(&reg, wk->w, wk->incarnation);
-        if (rc < 0)
-            sv_event(s, "registry_unbind_failed", wk, NULL,
-                     strerror((int)-rc));
-        else if (atomic_load_explicit(&reg.hdr->owner_deaths,
-                                      memory_order_relaxed) != deaths)
-            sv_event(s, "lock_recovered", wk, NULL, "registry");
-    }
+    names_unbind(s, wk);
     atomic_store_explicit(&ws->state, is_normal ? AIRSRT_WORKER_STOPPED
                                                 : AIRSRT_WORKER_CRASHED,
                           memory_order_relaxed);
     /* Its pool members died with it: after the state above (release:
      * pairs with the acquire of a sender's epoch load), senders rebuild
      * their caches and skip it (registry.h, groups_epoch). */
-    if (reg.hdr != NULL)
-        atomic_fetch_add_explicit(&reg.hdr->groups_epoch, 1,
-                                  memory_order_release);
+    atomic_fetch_add_explicit(&s->reg.hdr->groups_epoch, 1,
+                              memory_order_release);
     atomic_store_explicit(&ws->pid, 0, memory_order_relaxed);
     announce(s, wk, ex);
 }

@@ -144,7 +144,12 @@ int airsrt_supervisor_open(struct airsrt_supervisor **out,
         snprintf(err, len, "%s", s->shm.err);
         goto fail;
     }
-    rc = sv_tree_build(s);
+    /* Bound once, here, where an error has a way out: recovery uses it
+     * after every death. It checks only the layout, which came from the
+     * parameters just checked, so it does not fail in practice. */
+    rc = airsrt_registry_open(&s->reg, &s->shm);
+    if (rc == 0)
+        rc = sv_tree_build(s);
     if (rc == 0)
         rc = open_signals(s);
     if (rc < 0) {

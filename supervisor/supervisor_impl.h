@@ -90,6 +90,7 @@ struct sv_spare {
 struct airsrt_supervisor {
     const struct airsrt_config *cfg;
     struct airsrt_shm shm;
+    struct airsrt_registry reg;   /* shm's, bound once it is created */
     struct airsrt_eventlog log;
     struct sv_node *nodes;        /* per cfg->supervisors */
     struct sv_worker *workers;    /* per worker index */
