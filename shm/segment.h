@@ -131,12 +131,12 @@ enum airsrt_worker_state {
 /* Supervisor-written part of a worker slot (but fault_request, which a
  * tool writes); read-only to workers. Each field is its own relaxed
  * atomic: readers (workers, tools) take a snapshot and no field promises
- * anything about another. The supervisor
- * never crashes without its workers following it, so nothing here is
- * left half-updated for a survivor. incarnation is stored before the
- * worker's process is started (fork, or for a spare the write of its go
- * line, orders the store before the worker's load); the worker reads it once, when it opens, and it must not change
- * while that incarnation lives. */
+ * anything about another. The supervisor never crashes without its
+ * workers following it, so nothing here is left half-updated for a
+ * survivor. incarnation is stored before the worker's process is
+ * started (fork, or for a spare the write of its go line, orders the
+ * store before the worker's load); the worker reads it once, when it
+ * opens, and it must not change while that incarnation lives. */
 struct airsrt_worker_sup {
     alignas(64) _Atomic uint32_t state;       /* enum airsrt_worker_state */
     _Atomic int32_t pid;
@@ -146,12 +146,13 @@ struct airsrt_worker_sup {
     char name[64];                            /* "group[i]", NUL-terminated */
     /* ---- inject: a fault request (airsrt-inject kill-in-lock) ----
      * (incarnation << 32) | enum airsrt_fault_request, stored (relaxed:
-     * nothing else rides on it) by a tool running as the owner; 0 = none. The worker of
-     * that incarnation honors it only when the header's params carry
-     * AIRSRT_SHM_F_FAULT_INJECTION (worker/fault.c). Nobody clears it:
-     * naming the incarnation is what keeps the next one from dying of it
-     * too. No envelope can reach it: only a process with the segment
-     * mapped writable (the owner's uid) writes this page. */
+     * nothing else rides on it) by a tool running as the owner; 0 =
+     * none. The worker of that incarnation honors it only when the
+     * header's params carry AIRSRT_SHM_F_FAULT_INJECTION
+     * (worker/fault.c). Nobody clears it: naming the incarnation is what
+     * keeps the next one from dying of it too. No envelope can reach it:
+     * only a process with the segment mapped writable (the owner's uid)
+     * writes this page. */
     _Atomic uint64_t fault_request;
 };
 static_assert(sizeof(struct airsrt_worker_sup) == 128, "shm ABI");
@@ -490,7 +491,8 @@ int airsrt_shm_destroy(struct airsrt_shm *shm);
  * The protection map: maps the whole segment read-only for this process,
  * then gives write access back to what worker w must write: its outbound
  * rings, its inbound consumer blocks, its worker_self page, its actors
- * region, the doorbells and the registry. A stray write anywhere else faults in w. 0 or -errno.
+ * region, the doorbells and the registry. A stray write anywhere else
+ * faults in w. 0 or -errno.
  */
 int airsrt_shm_protect_for_worker(struct airsrt_shm *shm, uint32_t w);
 
