@@ -330,9 +330,22 @@ struct airsrt_worker_self {
  * pool_id is written on join and leave and cleared when the actor stops,
  * before the worker adds 1 to the registry's groups_epoch (release; see
  * shm/registry.h), so that senders that read the epoch with acquire see
- * it. A pool's members are the live entries (starting, running or
- * stopping) that name it, in a worker whose supervisor part shows the
- * incarnation of its self page.
+ * it. The members of pool P, as senders find them (worker/pool.c), are
+ * the entries that name P and are live: state starting, running or
+ * stopping, and generation not 0 (a sender's copy of the address carries
+ * it, and the entry speaks for that member only while it matches); in a
+ * worker whose supervisor part (struct airsrt_worker_sup) shows state
+ * starting, running or stopping and the same incarnation as its self
+ * page. Two orderings make that test sound:
+ *  - a worker resets its actors region (see below) before it stores
+ *    self->incarnation, with release; readers load self->incarnation
+ *    with acquire (pairs with that store) before they read the entries,
+ *    so entries read under a matching incarnation are that
+ *    incarnation's, not its predecessor's;
+ *  - after a death the supervisor stores state CRASHED or STOPPED in the
+ *    supervisor part before its release fetch_add of groups_epoch
+ *    (supervisor/recovery.c), so a sender that loads the new epoch with
+ *    acquire no longer takes the dead worker's entries for members.
  *
  * What a crash leaves behind: whatever the entries said. Entries at or
  * above the worker's actors_high (struct airsrt_worker_self) are zero: an
