@@ -192,6 +192,14 @@ enum airsrt_fault_request {
  * and readers give up on the page (and send to it anyway, see topic.c);
  * the worker's next incarnation rewrites the page empty when it binds and
  * bumps the epoch.
+ *
+ * That rewrite (self_init, worker/worker.c) zeroes the whole self page,
+ * seq included, outside the seqlock: seq starts again from 0, so its
+ * values repeat across incarnations, and a publisher that loaded seq
+ * before the rewrite and loads it again after the new incarnation's
+ * first updates can find it unchanged and accept a list mixed from the
+ * two. The damage is transient: the epoch bump that follows makes every
+ * publisher read the page again.
  */
 #define AIRSRT_WORKER_TOPICS_MAX 64u
 struct airsrt_worker_topics {
