@@ -58,6 +58,23 @@ Test(segment, create_refuses_bad_params_with_reason)
     cr_assert(strstr(shm.err, "invalid runtime name"), "%s", shm.err);
 }
 
+/* ---- inject: flags are fixed at creation; unknown ones are refused ---- */
+Test(segment, params_check_refuses_unknown_flags)
+{
+    struct airsrt_shm_params p = { .nworkers = 2,
+                                   .flags = AIRSRT_SHM_F_ALL + 1 };
+    char err[AIRSRT_SHM_ERR_MAX] = "";
+
+    cr_assert_eq(airsrt_shm_params_check(&p, err, sizeof(err)), -EINVAL);
+    cr_assert(strstr(err, "unknown segment flags 0x2"), "%s", err);
+    p = (struct airsrt_shm_params){ .nworkers = 2, .flags = UINT32_MAX };
+    cr_assert_eq(airsrt_shm_params_check(&p, err, sizeof(err)), -EINVAL);
+    p = (struct airsrt_shm_params){
+        .nworkers = 2, .flags = AIRSRT_SHM_F_FAULT_INJECTION };
+    cr_assert_eq(airsrt_shm_params_check(&p, err, sizeof(err)), 0, "%s",
+                 err);
+}
+
 Test(segment, creates_mode_0600_and_attaches_by_name)
 {
     struct airsrt_shm other;
