@@ -513,7 +513,7 @@ int airsrt_shm_destroy(struct airsrt_shm *shm);
  * then gives write access back to what worker w must write: its outbound
  * rings, its inbound consumer blocks, its worker_self page, its actors
  * region, the doorbells and the registry. A stray write anywhere else
- * faults in w. 0 or -errno.
+ * (the postmortem records included) faults in w. 0 or -errno.
  */
 int airsrt_shm_protect_for_worker(struct airsrt_shm *shm, uint32_t w);
 

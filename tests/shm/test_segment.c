@@ -448,6 +448,33 @@ static void scribble_on_producer_tail(void)
     atomic_store(&victim.prod->tail, 12345);
 }
 
+/* ---- airsrt-ctl: the postmortem region is the supervisor's alone ---- */
+static void scribble_on_own_postmortem(void)
+{
+    atomic_store(&airsrt_shm_postmortem(&harness_shm, 1)->deaths, 7);
+}
+
+static void scribble_on_other_workers_postmortem(void)
+{
+    airsrt_shm_postmortem(&harness_shm, 2)->reason = 7;
+}
+
+Test(protect, worker_cannot_write_any_postmortem_record, .timeout = 10)
+{
+    int status;
+
+    harness_segment(3, 1 << 16, false);
+    status = as_worker(1, scribble_on_own_postmortem);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+              "status %#x", status);
+    status = as_worker(1, scribble_on_other_workers_postmortem);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+              "status %#x", status);
+    cr_assert_eq(atomic_load(&airsrt_shm_postmortem(&harness_shm, 1)->deaths),
+                 0);
+    cr_assert_eq(airsrt_shm_postmortem(&harness_shm, 2)->reason, 0);
+}
+
 Test(protect, stray_write_into_other_workers_ring_faults_and_victim_is_intact,
      .timeout = 10)
 {
