@@ -289,17 +289,6 @@ static int watch_target(struct airsrt_worker *w, struct mon_ref *r)
     return watch_add(w, t, r->ref, &r->watcher);
 }
 
-static int check_target(const struct airsrt_worker *w,
-                        const struct airsrt_address *t)
-{
-    if (t == NULL || airsrt_address_is_null(t) ||
-        airsrt_address_validate(t) < 0)
-        return -EINVAL;
-    if (t->node != 0)
-        return -EHOSTUNREACH;
-    return t->worker < w->nworkers ? 0 : -EINVAL;
-}
-
 int airsrt_monitor(struct airsrt_ctx *ctx, const struct airsrt_address *target,
                    uint64_t *ref)
 {
@@ -308,9 +297,9 @@ int airsrt_monitor(struct airsrt_ctx *ctx, const struct airsrt_address *target,
     struct mon_ref *r;
     int rc;
 
-    if (ctx->a == NULL || ref == NULL)
+    if (ctx->a == NULL || ref == NULL || target == NULL)
         return -EINVAL;
-    rc = check_target(w, target);
+    rc = airsrt__send_check_address(w, target);
     if (rc < 0)
         return rc;
     am = monitors_of(ctx->a);
