@@ -270,6 +270,26 @@ static void fill(struct airsrt_envelope *e, const struct airsrt_ctx *ctx,
     memcpy(e->payload, payload, len);
 }
 
+struct msg *airsrt__msg_build(struct airsrt_worker *w, uint32_t type,
+                              uint8_t priority,
+                              const struct airsrt_address *sender,
+                              const struct airsrt_address *to,
+                              uint64_t correlation_id, const void *payload,
+                              uint32_t len)
+{
+    struct msg *m = airsrt__msg_alloc(&w->pool, len);
+
+    if (m == NULL)
+        return NULL;
+    m->env = (struct airsrt_envelope){
+        .type = type, .priority = priority, .payload_len = len,
+        .sender = *sender, .recipient = to ? *to : AIRSRT_ADDRESS_NULL,
+        .correlation_id = correlation_id };
+    if (len > 0)
+        memcpy(m->env.payload, payload, len);
+    return m;
+}
+
 /* Delivers m, sent from this worker, to an actor of this worker. */
 static int route_local(struct airsrt_worker *w, struct msg *m,
                        const struct route *r)

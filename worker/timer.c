@@ -260,28 +260,6 @@ void airsrt__timers_fini(struct airsrt_worker *w)
     *t = (struct timer_heap){ 0 };
 }
 
-/* The envelope a timer will send, built now as a send would build it;
- * its route and message id are set when it fires. */
-static struct msg *build(struct airsrt_ctx *ctx,
-                         const struct airsrt_address *to, uint32_t type,
-                         const void *payload, uint32_t len)
-{
-    struct msg *m = airsrt__msg_alloc(&ctx->w->pool, len);
-    struct airsrt_envelope *e;
-
-    if (m == NULL)
-        return NULL;
-    e = &m->env;
-    *e = (struct airsrt_envelope){ .type = type,
-                                   .priority = AIRSRT_PRIO_NORMAL,
-                                   .payload_len = len, .sender = ctx->self,
-                                   .recipient = to ? *to
-                                                   : AIRSRT_ADDRESS_NULL };
-    if (len > 0)
-        memcpy(e->payload, payload, len);
-    return m;
-}
-
 /* What airsrt_send_ex() would refuse at once, checked when it is set. */
 static int check_target(const struct airsrt_worker *w,
                         const struct airsrt_address *to, const char *name)
@@ -307,7 +285,10 @@ int airsrt_send_after(struct airsrt_ctx *ctx, const struct airsrt_address *to,
     rc = check_target(ctx->w, to, name);
     if (rc < 0)
         return rc;
-    m = build(ctx, to, type, payload, len);
+    /* Built now as a send would build it; its route and message id are
+     * set when it fires. */
+    m = airsrt__msg_build(ctx->w, type, AIRSRT_PRIO_NORMAL, &ctx->self, to,
+                          0, payload, len);
     if (m == NULL)
         return -ENOMEM;
     rc = airsrt__timer_arm(ctx->w, m, name, delay_ns, &id);

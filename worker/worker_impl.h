@@ -546,6 +546,19 @@ int airsrt__send_flagged(struct airsrt_ctx *ctx,
                          const struct airsrt_send_opts *opts, uint32_t type,
                          const void *payload, uint32_t len, uint8_t flags);
 
+/* A node with an envelope the runtime makes itself (a timer's, a
+ * request's timeout, a DOWN): type and priority, from sender to `to`
+ * (NULL: nobody, for a timer sent by name), correlation_id, len bytes of
+ * payload copied (payload may be NULL if len is 0); every other field 0:
+ * no flags, name, reply_to, message id or deadline. NULL without
+ * memory. */
+struct msg *airsrt__msg_build(struct airsrt_worker *w, uint32_t type,
+                              uint8_t priority,
+                              const struct airsrt_address *sender,
+                              const struct airsrt_address *to,
+                              uint64_t correlation_id, const void *payload,
+                              uint32_t len);
+
 /* Sends m, a whole envelope but for its route and message id, to name
  * if not NULL, else to m->env.recipient, as airsrt_send_ex() would now
  * (a fired timer). m is consumed: sent, delivered, or a dead letter. */
