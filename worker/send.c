@@ -215,6 +215,15 @@ int airsrt__send_check_address(const struct airsrt_worker *w,
     return to->worker < w->nworkers ? 0 : -EINVAL;
 }
 
+int airsrt__send_check_args(const struct airsrt_worker *w,
+                            const struct airsrt_address *to, const char *name,
+                            const void *payload, uint32_t len)
+{
+    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
+        return -EINVAL;
+    return len > w->payload_max ? -EMSGSIZE : 0;
+}
+
 static int plan_address(struct airsrt_worker *w,
                         const struct airsrt_address *to, struct route *r)
 {
@@ -347,13 +356,14 @@ static int send_checked(struct airsrt_ctx *ctx,
     struct route r;
     int rc;
 
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0) ||
-        o->priority > AIRSRT_PRIO_SYSTEM ||
+    /* Options first: every -EINVAL comes before -EMSGSIZE. */
+    if (o->priority > AIRSRT_PRIO_SYSTEM ||
         (!airsrt_address_is_null(&o->reply_to) &&
          airsrt_address_validate(&o->reply_to) < 0))
         return -EINVAL;
-    if (len > w->payload_max)
-        return -EMSGSIZE;
+    rc = airsrt__send_check_args(w, to, name, payload, len);
+    if (rc < 0)
+        return rc;
     if (payload == NULL)
         payload = empty;    /* memcpy wants a pointer even for 0 bytes */
     rc = to ? plan_address(w, to, &r) : plan_name(w, name, &r);

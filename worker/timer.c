@@ -277,12 +277,11 @@ int airsrt_send_after(struct airsrt_ctx *ctx, const struct airsrt_address *to,
     uint64_t id;
     int rc;
 
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0) ||
-        type >= AIRSRT_TYPE_RESERVED)
+    if (type >= AIRSRT_TYPE_RESERVED)
         return -EINVAL;
-    if (len > ctx->w->payload_max)
-        return -EMSGSIZE;
-    rc = check_target(ctx->w, to, name);
+    rc = airsrt__send_check_args(ctx->w, to, name, payload, len);
+    if (rc == 0)
+        rc = check_target(ctx->w, to, name);
     if (rc < 0)
         return rc;
     /* Built now as a send would build it; its route and message id are

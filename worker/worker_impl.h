@@ -527,6 +527,13 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns);
 void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
                            bool is_ctl);
 
+/* What a send is refused for at once, whatever its options and target:
+ * -EINVAL not exactly one of to and name, or no payload for len bytes;
+ * -EMSGSIZE len above payload_max; else 0. */
+int airsrt__send_check_args(const struct airsrt_worker *w,
+                            const struct airsrt_address *to, const char *name,
+                            const void *payload, uint32_t len);
+
 /* What a send to address to is refused for at once: 0, -EINVAL (null,
  * malformed, no such worker) or -EHOSTUNREACH (another node). */
 int airsrt__send_check_address(const struct airsrt_worker *w,
