@@ -394,12 +394,11 @@ int airsrt__send_flagged(struct airsrt_ctx *ctx,
     return send_checked(ctx, to, name, opts, type, payload, len, flags);
 }
 
-/* A fired timer's envelope found no way: the dead letter a send would
- * have made or failed with then. */
+/* A fired timer's envelope found no way (err from plan_name or
+ * plan_address): the dead letter a send would have made or failed with
+ * then. A stale address is no planning error: route_local finds it. */
 static unsigned built_failure(int err, bool is_named)
 {
-    if (err == -ESTALE)
-        return AIRSRT_DL_STALE;
     return is_named && (err == -ENOENT || err == -EHOSTDOWN)
                ? AIRSRT_DL_UNBOUND : AIRSRT_DL_UNROUTABLE;
 }
