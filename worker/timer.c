@@ -199,15 +199,20 @@ static void drop(struct airsrt_worker *w, uint32_t rec)
     rec_free(t, rec);
 }
 
+/* Cancels pending record rec. */
+static void disarm_rec(struct airsrt_worker *w, uint32_t rec)
+{
+    heap_remove(&w->timers, w->timers.recs[rec].pos);
+    drop(w, rec);
+}
+
 int airsrt__timer_disarm(struct airsrt_worker *w, uint64_t id)
 {
-    struct timer_heap *t = &w->timers;
-    uint32_t rec = rec_of(t, id);
+    uint32_t rec = rec_of(&w->timers, id);
 
     if (rec == UINT32_MAX)
         return -ENOENT;
-    heap_remove(t, t->recs[rec].pos);
-    drop(w, rec);
+    disarm_rec(w, rec);
     return 0;
 }
 
@@ -308,5 +313,6 @@ int airsrt_cancel_timer(struct airsrt_ctx *ctx, uint64_t timer)
         return -ENOENT;
     if (!airsrt_address_equal(&t->recs[rec].m->env.sender, &ctx->self))
         return -EPERM;
-    return airsrt__timer_disarm(ctx->w, timer);
+    disarm_rec(ctx->w, rec);
+    return 0;
 }
