@@ -20,6 +20,15 @@
 
 #include "worker/worker_impl.h"
 
+/* A request waiting for its reply: in w->requests while it waits, and
+ * its timer armed for exactly that long. */
+struct request_node {
+    RB_ENTRY(request_node) link;
+    uint64_t corr;                      /* key */
+    uint64_t timer;                     /* its timeout */
+    struct airsrt_address caller;
+};
+
 static int request_cmp(const struct request_node *a,
                        const struct request_node *b)
 {

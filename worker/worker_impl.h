@@ -210,15 +210,8 @@ struct timer_heap {
     uint64_t seq;                       /* entries ever set */
 };
 
-/* ---- request.c ---- */
-
-/* A request waiting for its reply (request.c). */
-struct request_node {
-    RB_ENTRY(request_node) link;
-    uint64_t corr;                      /* key */
-    uint64_t timer;                     /* its timeout */
-    struct airsrt_address caller;
-};
+/* ---- request.c: requests waiting, by correlation id ---- */
+struct request_node;
 RB_HEAD(request_tree, request_node);
 
 /* Worker tuning; NULL opts mean every default. A zero field takes its
