@@ -418,7 +418,7 @@ int airsrt__worker_start(struct airsrt_worker *w,
 
 struct msg *airsrt__msg_alloc(struct msg_pool *p, uint32_t payload_len);
 void airsrt__msg_free(struct msg_pool *p, struct msg *m);
-void airsrt__pool_fini(struct msg_pool *p);
+void airsrt__msgpool_fini(struct msg_pool *p);
 
 /* ---- actor.c: the actor table and lifecycle ---- */
 
