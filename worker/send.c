@@ -42,7 +42,8 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
 }
 
 /* Puts m, addressed to live actor a, in its mailbox. A stop request is
- * carried out instead. Returns what a local sender is told. */
+ * carried out instead. Returns what a local sender is told. Every
+ * envelope passes here: rare cases belong in route_special(). */
 static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
                    bool is_remote)
 {
@@ -53,13 +54,8 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__msg_free(&w->pool, m);
         return 0;
     }
-    /* A timeout is only ever our own (checked first: a forged one must
-     * not settle a request); a reply reaches only a request that waits
-     * for it (request.c). */
-    if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
-        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
-        return 0;
-    }
+    /* A reply reaches only a request that waits for it (request.c). A
+     * timeout here is our own: one from a ring never gets this far. */
     if (m->env.flags & AIRSRT_ENV_F_REPLY) {
         if (!airsrt__request_take_reply(w, a, m)) {
             airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
@@ -160,21 +156,44 @@ static void run_command(struct airsrt_worker *w, struct msg *m, bool is_ctl)
     airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
 }
 
+/*
+ * What arrived flagged as a topic's or of a runtime type, off the path
+ * of every other envelope. True if it took m:
+ *  - a topic's, before any routing by name: its id is in recipient_name;
+ *  - a monitor's, never handled as such (monitor.c);
+ *  - a timeout: only ever its caller's own worker's (request.c), never
+ *    through a ring. One from a ring is forged and must not settle a
+ *    request, whatever address or name it gives: a dead letter
+ *    (unroutable, as airsrt/request.h says).
+ * False for the other runtime types (stop, commands, ...): they are
+ * routed as any envelope.
+ */
+__attribute__((cold)) static bool route_special(struct airsrt_worker *w,
+                                                struct msg *m)
+{
+    if (m->env.flags & AIRSRT_ENV_F_TOPIC)
+        airsrt__topic_arrived(w, m);
+    else if (airsrt__monitor_is_type(m->env.type))
+        airsrt__monitor_arrived(w, m);
+    else if (m->env.type == AIRSRT_MSG_TIMEOUT)
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+    else
+        return false;
+    return true;
+}
+
 void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
                            bool is_ctl)
 {
     const struct airsrt_address *to = &m->env.recipient;
+    bool is_rare = (m->env.flags & AIRSRT_ENV_F_TOPIC) ||
+                   m->env.type >= AIRSRT_TYPE_RESERVED;
     struct actor *a;
 
-    /* Before the name branch: a topic's id travels in recipient_name. */
-    if (m->env.flags & AIRSRT_ENV_F_TOPIC) {
-        airsrt__topic_arrived(w, m);
+    /* One test, seldom true, for every rare case; before the name
+     * branch, since a topic's id travels in recipient_name. */
+    if (__builtin_expect(is_rare, 0) && route_special(w, m))
         return;
-    }
-    if (airsrt__monitor_is_type(m->env.type)) {
-        airsrt__monitor_arrived(w, m);  /* never to handle as such */
-        return;
-    }
     if (m->env.recipient_name != 0) {
         route_name(w, m, true);
         return;

@@ -3,7 +3,8 @@
  * (airsrt/request.h): the caller gets the reply or a timeout, never
  * both; a reply after the timeout is a late_reply dead letter and never
  * reaches handle; a request whose send fails arms nothing; a caller that
- * stopped leaves its request until its timeout. Two workers opened in
+ * stopped leaves its request until its timeout; a timeout that comes
+ * through a ring is forged, and a dead letter. Two workers opened in
  * the test process give a reply that comes when the test says so.
  */
 #include <criterion/criterion.h>
@@ -343,6 +344,61 @@ Test(request, reply_from_another_worker_beats_a_later_timeout,
     cr_assert_eq(p.w0->nrequests, 0);
     cr_assert_eq(p.w0->timers.n, 0);
     cr_assert_eq(last_reply.correlation_id, corrs[0]);
+    pair_close(&p);
+}
+
+/* Writes a timeout of request corr into worker 1's ring to worker 0, as
+ * anyone who can write that ring could: from the caller to `to`, or to
+ * the name of registry id name_id if it is not 0. */
+static void forge_timeout(struct pair *p, const struct airsrt_address *to,
+                          uint32_t name_id, uint64_t corr)
+{
+    struct airsrt_timeout t = { .correlation_id = corr, .type = T_REQ };
+    struct airsrt_envelope *e;
+    int how = airsrt__transport_claim(p->w1, 0, sizeof(t), &e);
+
+    cr_assert_eq(how, 0, "the ring has room");
+    *e = (struct airsrt_envelope){
+        .type = AIRSRT_MSG_TIMEOUT, .priority = AIRSRT_PRIO_SYSTEM,
+        .payload_len = sizeof(t), .recipient_name = name_id,
+        .sender = p->c, .recipient = name_id ? AIRSRT_ADDRESS_NULL : *to,
+        .correlation_id = corr, .message_id = airsrt_msgid_next(&p->w1->ids) };
+    memcpy(e->payload, &t, sizeof(t));
+    airsrt__transport_commit(p->w1, 0, e, how);
+    airsrt__transport_flush(p->w1);
+}
+
+/* A timeout is only ever made by the caller's own worker: one that comes
+ * through a ring, to the caller's address, its name or a stale address
+ * of it, is a dead letter (unroutable) and settles nothing. */
+Test(request, timeout_from_another_worker_is_an_unroutable_dead_letter,
+     .timeout = 60)
+{
+    struct dead_wait forged;
+    struct airsrt_address stale;
+    struct airsrt_ctx cctx;
+    struct pair p;
+    uint32_t id;
+
+    pair_open(&p);
+    forged = (struct dead_wait){ p.w0, AIRSRT_DL_UNROUTABLE, 3 };
+    cctx = airsrt__actor_ctx(p.w0, airsrt__actor_find(p.w0, &p.c));
+    cr_assert_eq(airsrt_register(&cctx, "caller"), 0);
+    cr_assert_eq(airsrt_registry_resolve(&p.w0->reg, "caller", &id, NULL), 0);
+    go(p.w0, &p.c, &p.s, 1, HOUR_NS);
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(p.w0->nrequests, 1);
+    stale = p.c;
+    stale.generation++;
+    forge_timeout(&p, &p.c, 0, corrs[0]);
+    forge_timeout(&p, NULL, id, corrs[0]);
+    forge_timeout(&p, &stale, 0, corrs[0]);
+    wh_poll_until(p.w0, has_dead, &forged, UNIT_SETTLE_MS);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_UNROUTABLE), 3);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_STALE), 0);
+    cr_assert_eq(unit_log_count(EV_TIMEOUT, UNIT_ANY), 0);
+    cr_assert_eq(p.w0->nrequests, 1, "the request still waits");
+    cr_assert_eq(p.w0->timers.n, 1, "with its own timeout");
     pair_close(&p);
 }
 
