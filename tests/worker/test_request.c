@@ -326,7 +326,7 @@ Test(request, late_reply_after_timeout_is_counted_and_never_handled,
     pair_close(&p);
 }
 
-Test(request, reply_from_another_worker_beats_a_later_timeout,
+Test(request, remote_reply_reaches_the_caller_and_cancels_its_timeout,
      .timeout = 60)
 {
     struct pair p;
@@ -344,6 +344,35 @@ Test(request, reply_from_another_worker_beats_a_later_timeout,
     cr_assert_eq(p.w0->nrequests, 0);
     cr_assert_eq(p.w0->timers.n, 0);
     cr_assert_eq(last_reply.correlation_id, corrs[0]);
+    pair_close(&p);
+}
+
+/* A poll drains the rings before it fires due timers (worker.c): a reply
+ * already in the ring when its timeout is due settles the request, and
+ * the timeout never comes. */
+Test(request, reply_in_the_ring_settles_before_its_due_timeout,
+     .timeout = 60)
+{
+    struct pair p;
+
+    pair_open(&p);
+    go(p.w0, &p.c, &p.s, 1, HOUR_NS);
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(p.w0->nrequests, 1);
+    wh_poll_until(p.w1, has_event, (void *)(uintptr_t)EV_REQUEST,
+                  UNIT_SETTLE_MS);
+    airsrt__worker_poll(p.w1, 0);
+    cr_assert(airsrt__transport_has_input(p.w0), "the reply waits in the "
+              "ring");
+    /* Its timeout, due now (white box): the only timer. */
+    cr_assert_eq(p.w0->timers.n, 1);
+    p.w0->timers.heap[0].due_ns = 1;
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(unit_log_count(EV_REPLY, UNIT_ANY), 1);
+    cr_assert_eq(unit_log_count(EV_TIMEOUT, UNIT_ANY), 0);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_LATE_REPLY), 0);
+    cr_assert_eq(p.w0->nrequests, 0);
+    cr_assert_eq(p.w0->timers.n, 0);
     pair_close(&p);
 }
 
