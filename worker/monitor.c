@@ -123,24 +123,18 @@ static int send_remote(struct airsrt_worker *w, uint32_t type,
     return rc < 0 ? rc : 0;     /* queued behind a full ring is sent */
 }
 
-/* Puts a DOWN for r in its watcher's mailbox and forgets r. m, if given,
- * is the DOWN that arrived (reused), else one is made here. */
+/* Puts a DOWN for r in its watcher's mailbox and forgets r. */
 static void deliver_down(struct airsrt_worker *w, struct mon_ref *r,
-                         struct msg *m, const struct airsrt_down *d)
+                         const struct airsrt_down *d)
 {
     struct actor *a = airsrt__actor_find(w, &r->watcher);
+    struct msg *m = airsrt__msg_build(w, AIRSRT_MSG_DOWN, AIRSRT_PRIO_SYSTEM,
+                                      &d->target, &r->watcher, r->ref, d,
+                                      sizeof(*d));
 
-    if (m == NULL)
-        m = airsrt__msg_alloc(&w->pool, sizeof(*d));
-    if (m != NULL) {
-        airsrt_envelope_init(&m->env, AIRSRT_MSG_DOWN, sizeof(*d));
-        m->env.priority = AIRSRT_PRIO_SYSTEM;
-        m->env.sender = d->target;
-        m->env.recipient = r->watcher;
-        m->env.correlation_id = r->ref;
+    /* Put straight in a mailbox, not sent: its id is taken here. */
+    if (m != NULL)
         m->env.message_id = airsrt_msgid_next(&w->ids);
-        memcpy(m->env.payload, d, sizeof(*d));
-    }
     ref_remove(w, r);
     free(r);
     if (m == NULL) {
@@ -172,7 +166,7 @@ static void fire(struct airsrt_worker *w, const struct mon_watch *x,
         w->mon_dropped++;
         return;
     }
-    deliver_down(w, r, NULL, d);
+    deliver_down(w, r, d);
 }
 
 /* ---- the watched side ---- */
@@ -237,7 +231,7 @@ static void down_now(struct airsrt_worker *w, struct mon_ref *r,
     struct airsrt_down d = { .target = r->target, .reason = reason,
                              .err = err };
 
-    deliver_down(w, r, NULL, &d);
+    deliver_down(w, r, &d);
 }
 
 /* What we know without asking: target's incarnation was announced dead
@@ -289,17 +283,6 @@ static int watch_target(struct airsrt_worker *w, struct mon_ref *r)
     return watch_add(w, t, r->ref, &r->watcher);
 }
 
-static int check_target(const struct airsrt_worker *w,
-                        const struct airsrt_address *t)
-{
-    if (t == NULL || airsrt_address_is_null(t) ||
-        airsrt_address_validate(t) < 0)
-        return -EINVAL;
-    if (t->node != 0)
-        return -EHOSTUNREACH;
-    return t->worker < w->nworkers ? 0 : -EINVAL;
-}
-
 int airsrt_monitor(struct airsrt_ctx *ctx, const struct airsrt_address *target,
                    uint64_t *ref)
 {
@@ -308,9 +291,9 @@ int airsrt_monitor(struct airsrt_ctx *ctx, const struct airsrt_address *target,
     struct mon_ref *r;
     int rc;
 
-    if (ctx->a == NULL || ref == NULL)
+    if (ctx->a == NULL || ref == NULL || target == NULL)
         return -EINVAL;
-    rc = check_target(w, target);
+    rc = airsrt__send_check_address(w, target);
     if (rc < 0)
         return rc;
     am = monitors_of(ctx->a);
@@ -425,7 +408,10 @@ static void take_down(struct airsrt_worker *w, struct msg *m)
     if (r != NULL && airsrt_address_equal(&r->watcher, &m->env.recipient) &&
         airsrt_address_equal(&r->target, &d.target) &&
         d.reason < AIRSRT_DOWN_REASONS) {
-        deliver_down(w, r, m, &d);
+        /* Its node goes back first, and the same node (its size class)
+         * holds the DOWN delivered: it cannot fail for lack of memory. */
+        airsrt__msg_free(&w->pool, m);
+        deliver_down(w, r, &d);
         return;
     }
     if (airsrt__actor_find(w, &m->env.recipient) == NULL) {

@@ -65,7 +65,7 @@ void airsrt__msg_free(struct msg_pool *p, struct msg *m)
     p->nfree[cls]++;
 }
 
-void airsrt__pool_fini(struct msg_pool *p)
+void airsrt__msgpool_fini(struct msg_pool *p)
 {
     for (uint32_t c = 0; c < AIRSRT_POOL_CLASSES; c++) {
         while (p->free[c] != NULL) {

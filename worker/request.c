@@ -17,9 +17,17 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "worker/worker_impl.h"
+
+/* A request waiting for its reply: in w->requests while it waits, and
+ * its timer armed for exactly that long. */
+struct request_node {
+    RB_ENTRY(request_node) link;
+    uint64_t corr;                      /* key */
+    uint64_t timer;                     /* its timeout */
+    struct airsrt_address caller;
+};
 
 static int request_cmp(const struct request_node *a,
                        const struct request_node *b)
@@ -43,38 +51,23 @@ static void forget(struct airsrt_worker *w, struct request_node *n)
     free(n);
 }
 
-/* The timeout the caller gets if no reply comes first: from the caller
- * to itself, of system priority, so a full bounded mailbox keeps it. */
-static struct msg *build_timeout(struct airsrt_ctx *ctx, uint64_t corr,
-                                 uint32_t type)
-{
-    struct airsrt_timeout t = { .correlation_id = corr, .type = type };
-    struct msg *m = airsrt__msg_alloc(&ctx->w->pool, sizeof(t));
-
-    if (m == NULL)
-        return NULL;
-    m->env = (struct airsrt_envelope){ .type = AIRSRT_MSG_TIMEOUT,
-                                       .priority = AIRSRT_PRIO_SYSTEM,
-                                       .payload_len = sizeof(t),
-                                       .sender = ctx->self,
-                                       .recipient = ctx->self,
-                                       .correlation_id = corr };
-    memcpy(m->env.payload, &t, sizeof(t));
-    return m;
-}
-
 /* Arms the timeout of a request about to be sent: the entry, and the
  * timer, neither visible to a reply until the send succeeded. */
 static int arm(struct airsrt_ctx *ctx, struct request_node **out,
                uint64_t corr, uint32_t type, uint64_t timeout_ns)
 {
+    struct airsrt_timeout t = { .correlation_id = corr, .type = type };
     struct request_node *n = malloc(sizeof(*n));
     struct msg *m;
     int rc;
 
     if (n == NULL)
         return -ENOMEM;
-    m = build_timeout(ctx, corr, type);
+    /* The timeout the caller gets if no reply comes first: from the
+     * caller to itself, of system priority, so a full bounded mailbox
+     * keeps it. */
+    m = airsrt__msg_build(ctx->w, AIRSRT_MSG_TIMEOUT, AIRSRT_PRIO_SYSTEM,
+                          &ctx->self, &ctx->self, corr, &t, sizeof(t));
     if (m == NULL) {
         free(n);
         return -ENOMEM;

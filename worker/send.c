@@ -42,7 +42,8 @@ static void notify_rejected(struct airsrt_worker *w, struct actor *a,
 }
 
 /* Puts m, addressed to live actor a, in its mailbox. A stop request is
- * carried out instead. Returns what a local sender is told. */
+ * carried out instead. Returns what a local sender is told. Every
+ * envelope passes here: rare cases belong in route_special(). */
 static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
                    bool is_remote)
 {
@@ -53,13 +54,8 @@ static int deliver(struct airsrt_worker *w, struct actor *a, struct msg *m,
         airsrt__msg_free(&w->pool, m);
         return 0;
     }
-    /* A timeout is only ever our own (checked first: a forged one must
-     * not settle a request); a reply reaches only a request that waits
-     * for it (request.c). */
-    if (is_remote && m->env.type == AIRSRT_MSG_TIMEOUT) {
-        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
-        return 0;
-    }
+    /* A reply reaches only a request that waits for it (request.c). A
+     * timeout here is our own: one from a ring never gets this far. */
     if (m->env.flags & AIRSRT_ENV_F_REPLY) {
         if (!airsrt__request_take_reply(w, a, m)) {
             airsrt__dead_letter(w, m, AIRSRT_DL_LATE_REPLY);
@@ -160,21 +156,44 @@ static void run_command(struct airsrt_worker *w, struct msg *m, bool is_ctl)
     airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
 }
 
+/*
+ * What arrived flagged as a topic's or of a runtime type, off the path
+ * of every other envelope. True if it took m:
+ *  - a topic's, before any routing by name: its id is in recipient_name;
+ *  - a monitor's, never handled as such (monitor.c);
+ *  - a timeout: only ever its caller's own worker's (request.c), never
+ *    through a ring. One from a ring is forged and must not settle a
+ *    request, whatever address or name it gives: a dead letter
+ *    (unroutable, as airsrt/request.h says).
+ * False for the other runtime types (stop, commands, ...): they are
+ * routed as any envelope.
+ */
+__attribute__((cold)) static bool route_special(struct airsrt_worker *w,
+                                                struct msg *m)
+{
+    if (m->env.flags & AIRSRT_ENV_F_TOPIC)
+        airsrt__topic_arrived(w, m);
+    else if (airsrt__monitor_is_type(m->env.type))
+        airsrt__monitor_arrived(w, m);
+    else if (m->env.type == AIRSRT_MSG_TIMEOUT)
+        airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+    else
+        return false;
+    return true;
+}
+
 void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
                            bool is_ctl)
 {
     const struct airsrt_address *to = &m->env.recipient;
+    bool is_rare = (m->env.flags & AIRSRT_ENV_F_TOPIC) ||
+                   m->env.type >= AIRSRT_TYPE_RESERVED;
     struct actor *a;
 
-    /* Before the name branch: a topic's id travels in recipient_name. */
-    if (m->env.flags & AIRSRT_ENV_F_TOPIC) {
-        airsrt__topic_arrived(w, m);
+    /* One test, seldom true, for every rare case; before the name
+     * branch, since a topic's id travels in recipient_name. */
+    if (__builtin_expect(is_rare, 0) && route_special(w, m))
         return;
-    }
-    if (airsrt__monitor_is_type(m->env.type)) {
-        airsrt__monitor_arrived(w, m);  /* never to handle as such */
-        return;
-    }
     if (m->env.recipient_name != 0) {
         route_name(w, m, true);
         return;
@@ -213,6 +232,15 @@ int airsrt__send_check_address(const struct airsrt_worker *w,
     if (to->node != 0)
         return -EHOSTUNREACH;
     return to->worker < w->nworkers ? 0 : -EINVAL;
+}
+
+int airsrt__send_check_args(const struct airsrt_worker *w,
+                            const struct airsrt_address *to, const char *name,
+                            const void *payload, uint32_t len)
+{
+    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
+        return -EINVAL;
+    return len > w->payload_max ? -EMSGSIZE : 0;
 }
 
 static int plan_address(struct airsrt_worker *w,
@@ -268,6 +296,26 @@ static void fill(struct airsrt_envelope *e, const struct airsrt_ctx *ctx,
     e->message_id = airsrt_msgid_next(&ctx->w->ids);
     e->deadline_ns = o->ttl_ns ? airsrt_now_ns() + o->ttl_ns : 0;
     memcpy(e->payload, payload, len);
+}
+
+struct msg *airsrt__msg_build(struct airsrt_worker *w, uint32_t type,
+                              uint8_t priority,
+                              const struct airsrt_address *sender,
+                              const struct airsrt_address *to,
+                              uint64_t correlation_id, const void *payload,
+                              uint32_t len)
+{
+    struct msg *m = airsrt__msg_alloc(&w->pool, len);
+
+    if (m == NULL)
+        return NULL;
+    m->env = (struct airsrt_envelope){
+        .type = type, .priority = priority, .payload_len = len,
+        .sender = *sender, .recipient = to ? *to : AIRSRT_ADDRESS_NULL,
+        .correlation_id = correlation_id };
+    if (len > 0)
+        memcpy(m->env.payload, payload, len);
+    return m;
 }
 
 /* Delivers m, sent from this worker, to an actor of this worker. */
@@ -327,13 +375,14 @@ static int send_checked(struct airsrt_ctx *ctx,
     struct route r;
     int rc;
 
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0) ||
-        o->priority > AIRSRT_PRIO_SYSTEM ||
+    /* Options first: every -EINVAL comes before -EMSGSIZE. */
+    if (o->priority > AIRSRT_PRIO_SYSTEM ||
         (!airsrt_address_is_null(&o->reply_to) &&
          airsrt_address_validate(&o->reply_to) < 0))
         return -EINVAL;
-    if (len > w->payload_max)
-        return -EMSGSIZE;
+    rc = airsrt__send_check_args(w, to, name, payload, len);
+    if (rc < 0)
+        return rc;
     if (payload == NULL)
         payload = empty;    /* memcpy wants a pointer even for 0 bytes */
     rc = to ? plan_address(w, to, &r) : plan_name(w, name, &r);
@@ -364,12 +413,11 @@ int airsrt__send_flagged(struct airsrt_ctx *ctx,
     return send_checked(ctx, to, name, opts, type, payload, len, flags);
 }
 
-/* A fired timer's envelope found no way: the dead letter a send would
- * have made or failed with then. */
+/* A fired timer's envelope found no way (err from plan_name or
+ * plan_address): the dead letter a send would have made or failed with
+ * then. A stale address is no planning error: route_local finds it. */
 static unsigned built_failure(int err, bool is_named)
 {
-    if (err == -ESTALE)
-        return AIRSRT_DL_STALE;
     return is_named && (err == -ENOENT || err == -EHOSTDOWN)
                ? AIRSRT_DL_UNBOUND : AIRSRT_DL_UNROUTABLE;
 }

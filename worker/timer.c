@@ -199,15 +199,20 @@ static void drop(struct airsrt_worker *w, uint32_t rec)
     rec_free(t, rec);
 }
 
+/* Cancels pending record rec. */
+static void disarm_rec(struct airsrt_worker *w, uint32_t rec)
+{
+    heap_remove(&w->timers, w->timers.recs[rec].pos);
+    drop(w, rec);
+}
+
 int airsrt__timer_disarm(struct airsrt_worker *w, uint64_t id)
 {
-    struct timer_heap *t = &w->timers;
-    uint32_t rec = rec_of(t, id);
+    uint32_t rec = rec_of(&w->timers, id);
 
     if (rec == UINT32_MAX)
         return -ENOENT;
-    heap_remove(t, t->recs[rec].pos);
-    drop(w, rec);
+    disarm_rec(w, rec);
     return 0;
 }
 
@@ -260,28 +265,6 @@ void airsrt__timers_fini(struct airsrt_worker *w)
     *t = (struct timer_heap){ 0 };
 }
 
-/* The envelope a timer will send, built now as a send would build it;
- * its route and message id are set when it fires. */
-static struct msg *build(struct airsrt_ctx *ctx,
-                         const struct airsrt_address *to, uint32_t type,
-                         const void *payload, uint32_t len)
-{
-    struct msg *m = airsrt__msg_alloc(&ctx->w->pool, len);
-    struct airsrt_envelope *e;
-
-    if (m == NULL)
-        return NULL;
-    e = &m->env;
-    *e = (struct airsrt_envelope){ .type = type,
-                                   .priority = AIRSRT_PRIO_NORMAL,
-                                   .payload_len = len, .sender = ctx->self,
-                                   .recipient = to ? *to
-                                                   : AIRSRT_ADDRESS_NULL };
-    if (len > 0)
-        memcpy(e->payload, payload, len);
-    return m;
-}
-
 /* What airsrt_send_ex() would refuse at once, checked when it is set. */
 static int check_target(const struct airsrt_worker *w,
                         const struct airsrt_address *to, const char *name)
@@ -299,15 +282,17 @@ int airsrt_send_after(struct airsrt_ctx *ctx, const struct airsrt_address *to,
     uint64_t id;
     int rc;
 
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0) ||
-        type >= AIRSRT_TYPE_RESERVED)
+    if (type >= AIRSRT_TYPE_RESERVED)
         return -EINVAL;
-    if (len > ctx->w->payload_max)
-        return -EMSGSIZE;
-    rc = check_target(ctx->w, to, name);
+    rc = airsrt__send_check_args(ctx->w, to, name, payload, len);
+    if (rc == 0)
+        rc = check_target(ctx->w, to, name);
     if (rc < 0)
         return rc;
-    m = build(ctx, to, type, payload, len);
+    /* Built now as a send would build it; its route and message id are
+     * set when it fires. */
+    m = airsrt__msg_build(ctx->w, type, AIRSRT_PRIO_NORMAL, &ctx->self, to,
+                          0, payload, len);
     if (m == NULL)
         return -ENOMEM;
     rc = airsrt__timer_arm(ctx->w, m, name, delay_ns, &id);
@@ -328,5 +313,6 @@ int airsrt_cancel_timer(struct airsrt_ctx *ctx, uint64_t timer)
         return -ENOENT;
     if (!airsrt_address_equal(&t->recs[rec].m->env.sender, &ctx->self))
         return -EPERM;
-    return airsrt__timer_disarm(ctx->w, timer);
+    disarm_rec(ctx->w, rec);
+    return 0;
 }

@@ -492,6 +492,6 @@ void airsrt__worker_close(struct airsrt_worker *w)
     airsrt__names_fini(w);
     airsrt__pools_fini(w);
     airsrt__topic_fini(w);
-    airsrt__pool_fini(&w->pool);
+    airsrt__msgpool_fini(&w->pool);
     free(w);
 }

@@ -210,15 +210,8 @@ struct timer_heap {
     uint64_t seq;                       /* entries ever set */
 };
 
-/* ---- request.c ---- */
-
-/* A request waiting for its reply (request.c). */
-struct request_node {
-    RB_ENTRY(request_node) link;
-    uint64_t corr;                      /* key */
-    uint64_t timer;                     /* its timeout */
-    struct airsrt_address caller;
-};
+/* ---- request.c: requests waiting, by correlation id ---- */
+struct request_node;
 RB_HEAD(request_tree, request_node);
 
 /* Worker tuning; NULL opts mean every default. A zero field takes its
@@ -425,7 +418,7 @@ int airsrt__worker_start(struct airsrt_worker *w,
 
 struct msg *airsrt__msg_alloc(struct msg_pool *p, uint32_t payload_len);
 void airsrt__msg_free(struct msg_pool *p, struct msg *m);
-void airsrt__pool_fini(struct msg_pool *p);
+void airsrt__msgpool_fini(struct msg_pool *p);
 
 /* ---- actor.c: the actor table and lifecycle ---- */
 
@@ -527,6 +520,13 @@ void airsrt__idle_wait(struct airsrt_worker *w, int64_t max_wait_ns);
 void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
                            bool is_ctl);
 
+/* What a send is refused for at once, whatever its options and target:
+ * -EINVAL not exactly one of to and name, or no payload for len bytes;
+ * -EMSGSIZE len above payload_max; else 0. */
+int airsrt__send_check_args(const struct airsrt_worker *w,
+                            const struct airsrt_address *to, const char *name,
+                            const void *payload, uint32_t len);
+
 /* What a send to address to is refused for at once: 0, -EINVAL (null,
  * malformed, no such worker) or -EHOSTUNREACH (another node). */
 int airsrt__send_check_address(const struct airsrt_worker *w,
@@ -545,6 +545,19 @@ int airsrt__send_flagged(struct airsrt_ctx *ctx,
                          const struct airsrt_address *to, const char *name,
                          const struct airsrt_send_opts *opts, uint32_t type,
                          const void *payload, uint32_t len, uint8_t flags);
+
+/* A node with an envelope the runtime makes itself (a timer's, a
+ * request's timeout, a DOWN): type and priority, from sender to `to`
+ * (NULL: nobody, for a timer sent by name), correlation_id, len bytes of
+ * payload copied (payload may be NULL if len is 0); every other field 0:
+ * no flags, name, reply_to, message id or deadline. NULL without
+ * memory. */
+struct msg *airsrt__msg_build(struct airsrt_worker *w, uint32_t type,
+                              uint8_t priority,
+                              const struct airsrt_address *sender,
+                              const struct airsrt_address *to,
+                              uint64_t correlation_id, const void *payload,
+                              uint32_t len);
 
 /* Sends m, a whole envelope but for its route and message id, to name
  * if not NULL, else to m->env.recipient, as airsrt_send_ex() would now

@@ -485,6 +485,9 @@ static int supervised(const char *prog,
     if (parse_u64(fd_s, INT32_MAX, &fd) < 0)
         return say(prog, AIRSRT_EXIT_USAGE, "%s=\"%s\" is not a descriptor",
                    AIRSRT_ENV_FD, fd_s);
+    /* Only checked and made close-on-exec: the supervisor watches its
+     * other end for our death (airsrt/worker.h), so we never read or
+     * write it, and exit_fd is not used again. It closes as we exit. */
     if (env_descriptor(prog, AIRSRT_ENV_EXIT_FD, &exit_fd) < 0)
         return AIRSRT_EXIT_USAGE;
     if (getenv(AIRSRT_ENV_SPARE_FD) != NULL)

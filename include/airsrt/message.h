@@ -24,7 +24,7 @@
  *
  *   0xFFFF0000-00FF  this header (stop, rejected, dead letter)
  *   0xFFFF0100-01FF  control-ring commands, this header
- *   0xFFFF0200-02FF  airsrt/timer.h and airsrt/request.h
+ *   0xFFFF0200-02FF  airsrt/request.h
  *   0xFFFF0300-03FF  airsrt/monitor.h
  *   0xFFFF0400-04FF  airsrt/topic.h
  *   0xFFFF0500-05FF  airsrt/pool.h

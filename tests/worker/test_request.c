@@ -3,7 +3,8 @@
  * (airsrt/request.h): the caller gets the reply or a timeout, never
  * both; a reply after the timeout is a late_reply dead letter and never
  * reaches handle; a request whose send fails arms nothing; a caller that
- * stopped leaves its request until its timeout. Two workers opened in
+ * stopped leaves its request until its timeout; a timeout that comes
+ * through a ring is forged, and a dead letter. Two workers opened in
  * the test process give a reply that comes when the test says so.
  */
 #include <criterion/criterion.h>
@@ -325,7 +326,7 @@ Test(request, late_reply_after_timeout_is_counted_and_never_handled,
     pair_close(&p);
 }
 
-Test(request, reply_from_another_worker_beats_a_later_timeout,
+Test(request, remote_reply_reaches_the_caller_and_cancels_its_timeout,
      .timeout = 60)
 {
     struct pair p;
@@ -343,6 +344,90 @@ Test(request, reply_from_another_worker_beats_a_later_timeout,
     cr_assert_eq(p.w0->nrequests, 0);
     cr_assert_eq(p.w0->timers.n, 0);
     cr_assert_eq(last_reply.correlation_id, corrs[0]);
+    pair_close(&p);
+}
+
+/* A poll drains the rings before it fires due timers (worker.c): a reply
+ * already in the ring when its timeout is due settles the request, and
+ * the timeout never comes. */
+Test(request, reply_in_the_ring_settles_before_its_due_timeout,
+     .timeout = 60)
+{
+    struct pair p;
+
+    pair_open(&p);
+    go(p.w0, &p.c, &p.s, 1, HOUR_NS);
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(p.w0->nrequests, 1);
+    wh_poll_until(p.w1, has_event, (void *)(uintptr_t)EV_REQUEST,
+                  UNIT_SETTLE_MS);
+    airsrt__worker_poll(p.w1, 0);
+    cr_assert(airsrt__transport_has_input(p.w0), "the reply waits in the "
+              "ring");
+    /* Its timeout, due now (white box): the only timer. */
+    cr_assert_eq(p.w0->timers.n, 1);
+    p.w0->timers.heap[0].due_ns = 1;
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(unit_log_count(EV_REPLY, UNIT_ANY), 1);
+    cr_assert_eq(unit_log_count(EV_TIMEOUT, UNIT_ANY), 0);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_LATE_REPLY), 0);
+    cr_assert_eq(p.w0->nrequests, 0);
+    cr_assert_eq(p.w0->timers.n, 0);
+    pair_close(&p);
+}
+
+/* Writes a timeout of request corr into worker 1's ring to worker 0, as
+ * anyone who can write that ring could: from the caller to `to`, or to
+ * the name of registry id name_id if it is not 0. */
+static void forge_timeout(struct pair *p, const struct airsrt_address *to,
+                          uint32_t name_id, uint64_t corr)
+{
+    struct airsrt_timeout t = { .correlation_id = corr, .type = T_REQ };
+    struct airsrt_envelope *e;
+    int how = airsrt__transport_claim(p->w1, 0, sizeof(t), &e);
+
+    cr_assert_eq(how, 0, "the ring has room");
+    *e = (struct airsrt_envelope){
+        .type = AIRSRT_MSG_TIMEOUT, .priority = AIRSRT_PRIO_SYSTEM,
+        .payload_len = sizeof(t), .recipient_name = name_id,
+        .sender = p->c, .recipient = name_id ? AIRSRT_ADDRESS_NULL : *to,
+        .correlation_id = corr, .message_id = airsrt_msgid_next(&p->w1->ids) };
+    memcpy(e->payload, &t, sizeof(t));
+    airsrt__transport_commit(p->w1, 0, e, how);
+    airsrt__transport_flush(p->w1);
+}
+
+/* A timeout is only ever made by the caller's own worker: one that comes
+ * through a ring, to the caller's address, its name or a stale address
+ * of it, is a dead letter (unroutable) and settles nothing. */
+Test(request, timeout_from_another_worker_is_an_unroutable_dead_letter,
+     .timeout = 60)
+{
+    struct dead_wait forged;
+    struct airsrt_address stale;
+    struct airsrt_ctx cctx;
+    struct pair p;
+    uint32_t id;
+
+    pair_open(&p);
+    forged = (struct dead_wait){ p.w0, AIRSRT_DL_UNROUTABLE, 3 };
+    cctx = airsrt__actor_ctx(p.w0, airsrt__actor_find(p.w0, &p.c));
+    cr_assert_eq(airsrt_register(&cctx, "caller"), 0);
+    cr_assert_eq(airsrt_registry_resolve(&p.w0->reg, "caller", &id, NULL), 0);
+    go(p.w0, &p.c, &p.s, 1, HOUR_NS);
+    airsrt__worker_poll(p.w0, 0);
+    cr_assert_eq(p.w0->nrequests, 1);
+    stale = p.c;
+    stale.generation++;
+    forge_timeout(&p, &p.c, 0, corrs[0]);
+    forge_timeout(&p, NULL, id, corrs[0]);
+    forge_timeout(&p, &stale, 0, corrs[0]);
+    wh_poll_until(p.w0, has_dead, &forged, UNIT_SETTLE_MS);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_UNROUTABLE), 3);
+    cr_assert_eq(dead(p.w0, AIRSRT_DL_STALE), 0);
+    cr_assert_eq(unit_log_count(EV_TIMEOUT, UNIT_ANY), 0);
+    cr_assert_eq(p.w0->nrequests, 1, "the request still waits");
+    cr_assert_eq(p.w0->timers.n, 1, "with its own timeout");
     pair_close(&p);
 }
 
@@ -387,6 +472,13 @@ Test(request, closing_a_worker_with_waiting_requests_frees_them)
     airsrt__worker_poll(p.w0, 0);
     cr_assert_eq(p.w0->nrequests, 50);
     cr_assert_eq(p.w0->timers.n, 50);
-    /* valgrind runs this suite: a leak would fail it. */
+    /* What closing the worker does to its requests and their timeouts:
+     * none left, none armed. That their memory is really freed is for
+     * make valgrind / make asan, which run this suite. */
+    airsrt__requests_fini(p.w0);
+    cr_assert_eq(p.w0->nrequests, 0);
+    cr_assert(RB_EMPTY(&p.w0->requests));
+    airsrt__timers_fini(p.w0);
+    cr_assert_eq(p.w0->timers.n, 0);
     pair_close(&p);
 }
