@@ -395,25 +395,6 @@ static int run_inject(char *out, size_t len, ...)
     return status;
 }
 
-/* Copies the value of a string field of a JSON line into out ("" if
- * none). */
-static void json_string(const char *line, const char *field, char *out,
-                        size_t len)
-{
-    char key[64];
-    const char *p, *end;
-
-    snprintf(key, sizeof(key), "\"%s\":\"", field);
-    p = strstr(line, key);
-    out[0] = '\0';
-    if (p == NULL)
-        return;
-    p += strlen(key);
-    end = strchr(p, '"');
-    if (end != NULL)
-        snprintf(out, len, "%.*s", (int)(end - p), p);
-}
-
 /* One line of airsrt-inject chaos --json into fs. */
 static void parse_fault_line(struct faults *fs, const char *line)
 {
@@ -424,7 +405,7 @@ static void parse_fault_line(struct faults *fs, const char *line)
         fs->summary_faults = rh_field_long(line, "faults");
         return;
     }
-    json_string(line, "fault", kind, sizeof(kind));
+    rh_field_str(line, "fault", kind, sizeof(kind));
     for (f->kind = 0; f->kind < F_KINDS; f->kind++)
         if (strcmp(kind, fault_names[f->kind]) == 0)
             break;
@@ -510,7 +491,7 @@ static void read_recoveries(struct recovery *r)
     while (getline(&line, &size, f) > 0) {
         long i = rh_field_long(line, "index");
 
-        json_string(line, "event", ev, sizeof(ev));
+        rh_field_str(line, "event", ev, sizeof(ev));
         if (i < 0 || i >= (long)NWORKERS)
             continue;
         if (strcmp(ev, "worker_exited") == 0) {
