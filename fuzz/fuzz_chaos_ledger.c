@@ -47,6 +47,7 @@ static void fuzz_payload(struct fuzz_in *in)
         struct airsrt_envelope env;
         uint8_t bytes[sizeof(struct airsrt_envelope) + 64];
     } u;
+    uint64_t seq = 0;
     uint32_t c, len;
     int s;
 
@@ -65,10 +66,15 @@ static void fuzz_payload(struct fuzz_in *in)
         m.check = chaos_msg_check(m.stream, m.seq);
         memcpy(u.env.payload, &m, sizeof(m));
     }
-    s = chaos_msg_stream(L, c, &u.env);
+    s = chaos_msg_stream(L, c, &u.env, &seq);
     FUZZ_CHECK(s == -1 || (s >= 0 && (uint32_t)s <
                                          L->nproducers * L->nconsumers &&
                            (uint32_t)s % L->nconsumers == c));
+    /* The seq out is the payload's, within what the ledger counts. */
+    FUZZ_CHECK(s == -1 ||
+               (seq >= 1 && seq < CHAOS_SEQ_MAX &&
+                memcmp(&seq, u.env.payload + offsetof(struct chaos_msg, seq),
+                       sizeof(seq)) == 0));
 }
 
 /* One operation of a ledger script. */

@@ -303,6 +303,28 @@ Test(chaos_judge, counts_a_torn_entry_and_refuses_a_bad_header)
     chaos_ledger_unmap(L);
 }
 
+/* A worker maps the ledger and indexes and divides by its header:
+ * chaos_ledger_map() takes only a sane one. */
+Test(chaos_judge, map_refuses_a_header_a_worker_cannot_use)
+{
+    char path[64];
+    struct chaos_ledger *L, *M;
+
+    snprintf(path, sizeof(path), "/tmp/airsrt-chaos-map-%d", (int)getpid());
+    unlink(path);
+    L = chaos_ledger_create(path, &params);
+    M = chaos_ledger_map(path);
+    cr_assert_not_null(M, "the control: a sane header maps");
+    chaos_ledger_unmap(M);
+    L->cons_per_worker = 0;
+    cr_expect_null(chaos_ledger_map(path), "no consumer per worker");
+    L->cons_per_worker = params.cons_per_worker;
+    L->prod_per_worker = 0;
+    cr_expect_null(chaos_ledger_map(path), "no producer per worker");
+    chaos_ledger_unmap(L);
+    unlink(path);
+}
+
 /* ---- the segment, read as a tool does ---- */
 
 static struct airsrt_shm shm;
