@@ -147,6 +147,20 @@ static void fuzz_ledger(struct fuzz_in *in)
     FUZZ_CHECK(f.dup_unexplained <= f.duplicated);
 }
 
+/* Every input starts from an empty ledger. Counts are cleared by giving
+ * their pages back; madvise() takes only whole pages and counts does not
+ * start on one, so the bytes before its first whole page are zeroed. */
+static void ledger_clear(void)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t at = ((uintptr_t)L->counts + page - 1) & ~(page - 1);
+
+    memset(L, 0, at - (uintptr_t)L);
+    if (madvise((void *)at, (uintptr_t)(L + 1) - at, MADV_DONTNEED) < 0)
+        abort();
+    L->magic = CHAOS_MAGIC;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
@@ -159,11 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (L == MAP_FAILED)
             abort();
     }
-    /* Every input starts from an empty ledger: counts are cleared by
-     * giving their pages back. */
-    memset(L, 0, offsetof(struct chaos_ledger, counts));
-    madvise(L->counts, sizeof(L->counts), MADV_DONTNEED);
-    L->magic = CHAOS_MAGIC;
+    ledger_clear();
     if (mode == 0)
         fuzz_arg(&in);
     else if (mode == 1)
