@@ -75,17 +75,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Copies as much of the input as fits into buf (len bytes), zero after. */
-static void fill(struct fuzz_in *in, void *buf, size_t len)
-{
-    size_t n = in->n < len ? in->n : len;
-
-    memcpy(buf, in->p, n);
-    memset((uint8_t *)buf + n, 0, len - n);
-    in->p += n;
-    in->n -= n;
-}
-
 static void check_flight(const struct airsrt_flight_recorder *fr)
 {
     struct ctl_flight fl[AIRSRT_FLIGHT_ENTRIES];
@@ -113,11 +102,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct airsrt_worker_self *self = airsrt_shm_worker_self(&shm, 0);
     int rc;
 
-    fill(&in, pm, sizeof(*pm));
-    fill(&in, self, offsetof(struct airsrt_worker_self, topics));
-    fill(&in, airsrt_shm_actor_stats(&shm, 0),
-         (ACTORS + 1) * sizeof(struct airsrt_actor_stats));
-    fill(&in, airsrt_shm_worker_sup(&shm, 0), sizeof(struct airsrt_worker_sup));
+    fuzz_bytes(&in, pm, sizeof(*pm));
+    fuzz_bytes(&in, self, offsetof(struct airsrt_worker_self, topics));
+    fuzz_bytes(&in, airsrt_shm_actor_stats(&shm, 0),
+               (ACTORS + 1) * sizeof(struct airsrt_actor_stats));
+    fuzz_bytes(&in, airsrt_shm_worker_sup(&shm, 0),
+               sizeof(struct airsrt_worker_sup));
     check_flight(&pm->flight);
     check_flight(&self->flight);
     check_str_copy(pm->actor_name, AIRSRT_REGISTRY_NAME_MAX);
