@@ -24,9 +24,11 @@
  * Asserts: nothing is read outside the segment (ASan); every command
  * returns 0 or says the record is being written (111); the flight
  * decoder returns at most AIRSRT_FLIGHT_ENTRIES - 1 entries, each sender
- * null or valid; the text and JSON go to /dev/null, and every JSON
- * string the reports print is escaped (checked on the tool's string
- * copier: only printable bytes).
+ * null or valid; the tool's string copier keeps only printable bytes.
+ * The text goes to /dev/null. The JSON goes to a buffer, which must
+ * hold nothing when the command failed, else one well-formed JSON value
+ * (tests/lib/json_check.h) of printable ASCII and newlines: every
+ * string the reports print, whatever bytes it came from, is escaped.
  */
 #include "tools/ctl/report.c"
 #include "tools/ctl/show.c"
@@ -34,6 +36,7 @@
 #include "tools/common/runtime.c"
 
 #include "fuzz/fuzz_input.h"
+#include "tests/lib/json_check.h"
 
 #define ACTORS 15u
 
@@ -75,17 +78,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Copies as much of the input as fits into buf (len bytes), zero after. */
-static void fill(struct fuzz_in *in, void *buf, size_t len)
-{
-    size_t n = in->n < len ? in->n : len;
-
-    memcpy(buf, in->p, n);
-    memset((uint8_t *)buf + n, 0, len - n);
-    in->p += n;
-    in->n -= n;
-}
-
 static void check_flight(const struct airsrt_flight_recorder *fr)
 {
     struct ctl_flight fl[AIRSRT_FLIGHT_ENTRIES];
@@ -106,27 +98,67 @@ static void check_str_copy(const char *src, size_t len)
         FUZZ_CHECK(out[i] >= 0x20 && out[i] <= 0x7e && i < len);
 }
 
+static char *out_buf;
+static size_t out_len;
+
+/* Where a command prints: /dev/null for text, a buffer for JSON. */
+static FILE *out_open(bool is_json)
+{
+    FILE *f;
+
+    if (!is_json)
+        return devnull;
+    f = open_memstream(&out_buf, &out_len);
+    if (f == NULL)
+        abort();
+    return f;
+}
+
+/* What a command that returned rc printed as JSON: nothing if it
+ * failed, else one JSON value of printable ASCII. */
+static void out_check(FILE *f, bool is_json, int rc)
+{
+    if (!is_json)
+        return;
+    FUZZ_CHECK(fclose(f) == 0);
+    FUZZ_CHECK(rc == 0 ? json_check(out_buf) : out_len == 0);
+    for (size_t i = 0; i < out_len; i++)
+        FUZZ_CHECK(out_buf[i] == '\n' ||
+                   (out_buf[i] >= 0x20 && out_buf[i] <= 0x7e));
+    free(out_buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
     struct airsrt_postmortem *pm = airsrt_shm_postmortem(&shm, 0);
     struct airsrt_worker_self *self = airsrt_shm_worker_self(&shm, 0);
+    FILE *f;
     int rc;
 
-    fill(&in, pm, sizeof(*pm));
-    fill(&in, self, offsetof(struct airsrt_worker_self, topics));
-    fill(&in, airsrt_shm_actor_stats(&shm, 0),
-         (ACTORS + 1) * sizeof(struct airsrt_actor_stats));
-    fill(&in, airsrt_shm_worker_sup(&shm, 0), sizeof(struct airsrt_worker_sup));
+    fuzz_bytes(&in, pm, sizeof(*pm));
+    fuzz_bytes(&in, self, offsetof(struct airsrt_worker_self, topics));
+    fuzz_bytes(&in, airsrt_shm_actor_stats(&shm, 0),
+               (ACTORS + 1) * sizeof(struct airsrt_actor_stats));
+    fuzz_bytes(&in, airsrt_shm_worker_sup(&shm, 0),
+               sizeof(struct airsrt_worker_sup));
     check_flight(&pm->flight);
     check_flight(&self->flight);
     check_str_copy(pm->actor_name, AIRSRT_REGISTRY_NAME_MAX);
     check_str_copy(pm->actor_type, AIRSRT_TYPE_NAME_MAX);
     for (int json = 0; json < 2; json++) {
-        rc = ctl_show_postmortem(&shm, 0, json, devnull);
+        f = out_open(json);
+        rc = ctl_show_postmortem(&shm, 0, json, f);
         FUZZ_CHECK(rc == 0 || rc == TOOL_EXIT_SYSTEM);
-        FUZZ_CHECK(ctl_show_actors(&shm, 0, CTL_TOP_MAX, json, devnull) == 0);
-        FUZZ_CHECK(ctl_show_status(&shm, json, devnull) == 0);
+        out_check(f, json, rc);
+        f = out_open(json);
+        rc = ctl_show_actors(&shm, 0, CTL_TOP_MAX, json, f);
+        FUZZ_CHECK(rc == 0);
+        out_check(f, json, rc);
+        f = out_open(json);
+        rc = ctl_show_status(&shm, json, f);
+        FUZZ_CHECK(rc == 0);
+        out_check(f, json, rc);
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct fuzz_in {
     const uint8_t *p;
@@ -52,6 +53,57 @@ static inline uint32_t fuzz_u32(struct fuzz_in *in)
 static inline uint64_t fuzz_u64(struct fuzz_in *in)
 {
     return fuzz_take(in, 8);
+}
+
+/* Copies as much of the input as fits into buf (len bytes), zeros after:
+ * a region of the harness filled from the input, however short. */
+static inline void fuzz_bytes(struct fuzz_in *in, void *buf, size_t len)
+{
+    size_t n = in->n < len ? in->n : len;
+
+    if (n > 0)
+        memcpy(buf, in->p, n);
+    memset((uint8_t *)buf + n, 0, len - n);
+    in->p += n;
+    in->n -= n;
+}
+
+/*
+ * An argument vector from bytes split at NUL: argv0 first (unless it is
+ * NULL), then up to max fields of data. The last field ends where data
+ * ends, so k NUL bytes make k + 1 fields and no data one empty field.
+ * The vector ends with NULL; *argc counts it without that, argv0
+ * included. One malloc'd block holds the vector and copies of the
+ * strings: free() it when done. NULL when out of memory.
+ *
+ *     char **argv = fuzz_argv(data, size, "airsrt-ctl", 16, &argc);
+ */
+static inline char **fuzz_argv(const uint8_t *data, size_t size,
+                               const char *argv0, int max, int *argc)
+{
+    size_t head = (size_t)(max + 2) * sizeof(char *);
+    size_t len0 = argv0 != NULL ? strlen(argv0) + 1 : 0;
+    char **argv = malloc(head + len0 + size + 1);
+    char *text;
+    int n = 0;
+
+    if (argv == NULL)
+        return NULL;
+    text = (char *)argv + head;
+    if (argv0 != NULL) {
+        memcpy(text, argv0, len0);
+        argv[n++] = text;
+        text += len0;
+    }
+    if (size > 0)
+        memcpy(text, data, size);
+    text[size] = '\0';
+    max += n;
+    for (char *p = text; n < max && p <= text + size; p += strlen(p) + 1)
+        argv[n++] = p;
+    argv[n] = NULL;
+    *argc = n;
+    return argv;
 }
 
 /* A broken property is a crash to libFuzzer: abort() makes it save the

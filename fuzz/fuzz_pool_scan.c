@@ -36,17 +36,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Copies as much of the input as fits into buf (size len), zero after. */
-static void fill(struct fuzz_in *in, void *buf, size_t len)
-{
-    size_t n = in->n < len ? in->n : len;
-
-    memset(buf, 0, len);
-    memcpy(buf, in->p, n);
-    in->p += n;
-    in->n -= n;
-}
-
 static void check(const struct airsrt_actor_stats *entries,
                   uint32_t actors_max, const struct airsrt_worker_self *self,
                   uint32_t worker, uint32_t inc, uint32_t id,
@@ -92,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(self, 0xa5, sizeof(*self));
     atomic_store(&self->incarnation, sel & 1 ? inc : raw_inc);
     atomic_store(&self->actors_high, fuzz_u32(&in));
-    fill(&in, entries, region);
+    fuzz_bytes(&in, entries, region);
     FUZZ_CHECK(airsrt__pool_scan(entries, actors_max, self, worker, inc, id,
                                  &m) == 0);
     check(entries, actors_max, self, worker, inc, id, &m);

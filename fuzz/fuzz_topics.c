@@ -27,14 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const size_t psize = sizeof(struct airsrt_worker_topics);
-    struct airsrt_worker_topics *p = calloc(1, psize);
+    struct fuzz_in in = { data, size };
+    struct airsrt_worker_topics *p = malloc(sizeof(*p));
     uint32_t *ids = malloc(AIRSRT_WORKER_TOPICS_MAX * sizeof(*ids));
     uint32_t seq, n;
     int rc;
 
     FUZZ_CHECK(p != NULL && ids != NULL);
-    memcpy(p, data, size < psize ? size : psize);
+    fuzz_bytes(&in, p, sizeof(*p));
     for (uint32_t i = 0; i < AIRSRT_WORKER_TOPICS_MAX; i++)
         ids[i] = CANARY;
     seq = atomic_load(&p->seq);

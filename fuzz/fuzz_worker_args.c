@@ -266,27 +266,21 @@ static void check_main(int argc, char **argv, const char *const val[NVARS])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), *argv[MAX_ARGS + 1], *p, *end;
     const char *val[NVARS] = { NULL };
     uint8_t mask = size > 0 ? data[0] : 0;
-    int argc = 0;
+    char **field, **argv;
+    int n, j = 0, argc;
 
-    if (text == NULL)
+    /* The fields after the mask byte: the set variables', then argv. */
+    field = fuzz_argv(data + (size > 0), size - (size > 0), NULL,
+                      NVARS + MAX_ARGS, &n);
+    if (field == NULL)
         return 0;
-    /* After the mask byte; text[size - 1] ends the last field. */
-    memcpy(text, data + (size > 0), size - (size > 0));
-    text[size - (size > 0)] = '\0';
-    p = text;
-    end = text + size - (size > 0);
-    for (int i = 0; i < NVARS; i++) {
-        if (!(mask & (1u << i)))
-            continue;
-        val[i] = p <= end ? p : "";
-        if (p <= end)
-            p += strlen(p) + 1;
-    }
-    for (; argc < MAX_ARGS && p <= end; p += strlen(p) + 1)
-        argv[argc++] = p;
+    for (int i = 0; i < NVARS; i++)
+        if (mask & (1u << i))
+            val[i] = j < n ? field[j++] : "";
+    argv = field + j;
+    argc = n - j < MAX_ARGS ? n - j : MAX_ARGS;
     if (mask & 0x20)
         argc = 0;
     argv[argc] = NULL;
@@ -294,6 +288,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set_var(i, val[i]);
     check_env_opts(val);
     check_main(argc, argv, val);
-    free(text);
+    free(field);
     return 0;
 }

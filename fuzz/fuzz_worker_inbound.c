@@ -32,28 +32,30 @@
  * An envelope is a selector byte per field, each followed by raw bytes
  * when it asks for them: type (below 200: an application type 1..8;
  * else, by the selector mod 6, STOP, REJECTED, DEAD_LETTER,
- * CTL_SHUTDOWN, the first reserved id, or a raw u32), priority (from 248: the raw byte), flags
- * (from 248: the raw byte), reserved (from 250: a raw u16), recipient,
- * recipient_name, sender, reply_to (addresses: null, a live actor, one
- * of its stale variants, worker 0, a worker that does not exist or
- * another node, or 16 raw bytes; names: none, a registered one, or a raw
- * u32), deadline (none, long past, an hour ahead, raw u64), u16 payload
- * length (mod payload_max + 1), and a byte n: the first n % 17 payload
- * bytes come from the input.
+ * CTL_SHUTDOWN, the first reserved id, or a raw u32), priority (from
+ * 248: the raw byte), flags (from 248: the raw byte), reserved (from
+ * 250: a raw u16), recipient, recipient_name, sender, reply_to
+ * (addresses: null, a live actor, one of its stale variants, worker 0,
+ * a worker that does not exist or another node, or 16 raw bytes; names:
+ * none, a registered one, or a raw u32), deadline (none, long past, an
+ * hour ahead, raw u64), u16 payload length (mod payload_max + 1), and a
+ * byte n: the first n % 17 payload bytes come from the input.
  *
  * Asserts: nothing crashes, reads out of bounds or leaks (ASan); the
  * worker settles within a bounded number of polls; every envelope it
  * took from a ring is accounted for: handled, a dead letter (any
- * reason), forwarded to worker 0, or a command (STOP, CTL_SHUTDOWN) -
- * exactly, but for the commands and for the rejections the worker sends
- * to local senders, when the input damaged no record; with only
- * well-formed records a ring reports no corruption and, unless a
- * shutdown came first, every record is taken and its room given back;
- * what comes back on 1 -> 0 is forwards of names bound to worker 0 (as
- * many as the worker counted) and rejections from the rejecting
- * mailbox; the worker ends early only when a command or damage could
- * have asked it to, with status 0; and if it still runs, a new actor is
- * delivered a well-formed envelope written into the same data ring.
+ * reason), forwarded to worker 0, or the runtime's (a command: STOP,
+ * CTL_SHUTDOWN; or a monitor envelope) - exactly, but for the runtime's
+ * and for the rejections the worker sends to local senders, when the
+ * input damaged no record; with only well-formed records a ring reports
+ * no corruption and, unless a shutdown came first, every record is
+ * taken and its room given back; what comes back on 1 -> 0 is forwards
+ * of names bound to worker 0 (as many as the worker counted),
+ * rejections from the rejecting mailbox, and DOWNs answering MONITORs
+ * "worker 0" sent; the worker ends early only when a command (STOP,
+ * CTL_SHUTDOWN; never a monitor envelope) or damage could have asked it
+ * to, with status 0; and if it still runs, a new actor is delivered a
+ * well-formed envelope written into the same data ring.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -93,7 +95,7 @@ static struct {
     uint64_t commands;              /* well-formed STOP / CTL_SHUTDOWN */
     struct {
         uint64_t end;               /* ring position past it */
-        bool is_command;
+        bool is_for_runtime;        /* a command or a monitor envelope */
     } rec[2][MAX_OPS + 1];          /* well-formed records, in order */
     uint64_t back_forwards, back_rejected;
     uint64_t next_id;
@@ -364,20 +366,21 @@ static void classify(int ring, const struct airsrt_ring_rec *rec,
 {
     const struct airsrt_envelope *e = (const void *)(rec + 1);
     int len = airsrt_envelope_validate(e, size - sizeof(*rec), PAYLOAD_MAX);
-    bool is_command;
+    bool is_command, is_monitor;
 
     if (rec->size != size || rec->tag != AIRSRT_REC_ENVELOPE || len < 0 ||
         airsrt_ring_record_size((uint32_t)len) != size) {
         R.dirty[ring]++;
         return;
     }
-    /* Monitor envelopes (fuzz_monitor_inbound covers them) are taken
-     * by the runtime, like commands. */
+    /* Commands, the only envelopes that may end the worker, and monitor
+     * envelopes (fuzz_monitor_inbound covers them) are the runtime's:
+     * taken, and maybe neither handled nor a dead letter. */
     is_command = e->type == AIRSRT_MSG_STOP ||
-                 (ring == CTL && e->type == AIRSRT_CTL_SHUTDOWN) ||
-                 airsrt__monitor_is_type(e->type);
+                 (ring == CTL && e->type == AIRSRT_CTL_SHUTDOWN);
+    is_monitor = airsrt__monitor_is_type(e->type);
     R.rec[ring][R.written[ring]].end = G.ring[ring].tail;
-    R.rec[ring][R.written[ring]].is_command = is_command;
+    R.rec[ring][R.written[ring]].is_for_runtime = is_command || is_monitor;
     R.written[ring]++;
     R.commands += is_command;
 }
@@ -504,24 +507,25 @@ static uint64_t dead_letters(const struct airsrt_worker_self *s)
 }
 
 /* Well-formed records of ring that the worker released (took), and how
- * many of those were commands. */
-static uint64_t taken(int ring, uint64_t *commands)
+ * many of those were the runtime's (commands, monitor envelopes). */
+static uint64_t taken(int ring, uint64_t *for_runtime)
 {
     uint64_t head = atomic_load(&G.ring[ring].cons->head), n = 0;
 
     while (n < R.written[ring] && R.rec[ring][n].end <= head)
-        *commands += R.rec[ring][n++].is_command;
+        *for_runtime += R.rec[ring][n++].is_for_runtime;
     return n;
 }
 
 /*
  * Every envelope the worker took is handled, a dead letter, forwarded,
- * or a command that was carried out. The worker adds envelopes of its
- * own: a rejecting mailbox answers each envelope it refuses with an
- * AIRSRT_MSG_REJECTED to its sender, which may be local (then handled or
- * a dead letter too); at most one per mailbox_full dead letter. With
- * damaged records in a ring the harness cannot tell what the worker took
- * from it: then only what the rings count as read bounds the rest.
+ * or the runtime's: a command carried out, a monitor envelope acted on.
+ * The worker adds envelopes of its own: a rejecting mailbox answers
+ * each envelope it refuses with an AIRSRT_MSG_REJECTED to its sender,
+ * which may be local (then handled or a dead letter too); at most one
+ * per mailbox_full dead letter. With damaged records in a ring the
+ * harness cannot tell what the worker took from it: then only what the
+ * rings count as read bounds the rest.
  */
 static void check_accounts(bool ended_early)
 {
@@ -532,7 +536,7 @@ static void check_accounts(bool ended_early)
     uint64_t fwd = atomic_load(&s->forwarded);
     uint64_t done = dead_letters(s) - given_up + fwd + R.handled;
     uint64_t full = atomic_load(&s->dead_letters[AIRSRT_DL_MAILBOX_FULL]);
-    uint64_t read = 0, took = 0, commands = 0;
+    uint64_t read = 0, took = 0, for_runtime = 0;
 
     for (int i = 0; i < 2; i++) {
         const struct airsrt_ring *r = &G.ring[i];
@@ -541,13 +545,13 @@ static void check_accounts(bool ended_early)
         if (R.dirty[i] != 0)
             continue;
         FUZZ_CHECK(atomic_load(&r->cons->stats.corruptions) == 0);
-        took += taken(i, &commands);
+        took += taken(i, &for_runtime);
         /* Only a shutdown leaves records in the ring. */
         FUZZ_CHECK(ended_early || atomic_load(&r->cons->head) == r->tail);
     }
     FUZZ_CHECK(done <= read + full);
     if (R.dirty[DATA] + R.dirty[CTL] == 0)
-        FUZZ_CHECK(done <= took + full && took <= done + commands);
+        FUZZ_CHECK(done <= took + full && took <= done + for_runtime);
     FUZZ_CHECK(R.back_forwards <= fwd);
     FUZZ_CHECK(given_up != 0 || R.back_forwards == fwd);
     FUZZ_CHECK(R.back_rejected <= full);

@@ -50,12 +50,13 @@ static int prod_start(struct airsrt_ctx *ctx, void *state, const void *arg,
     /* A predecessor killed between a send and its next tick leaves
      * (published, pending] unknown: logged, and never sent again. */
     for (uint32_t c = 0; c < L->nconsumers; c++) {
-        struct chaos_stream *s = &L->streams[p->id * L->nconsumers + c];
+        uint32_t stream = chaos_stream_of(L, p->id, c);
+        struct chaos_stream *s = &L->streams[stream];
         uint64_t pub = atomic_load(&s->published);
         uint64_t pend = atomic_load(&s->pending);
 
         if (pend > pub) {
-            chaos_log_resume(L, p->id * L->nconsumers + c, pub, pend);
+            chaos_log_resume(L, stream, pub, pend);
             atomic_store(&s->published, pend);
         }
     }
@@ -108,7 +109,7 @@ static int prod_handle(struct airsrt_ctx *ctx, void *state,
     /* This tick runs in a later poll than the last one, whose end
      * published what it sent: confirm it. */
     for (uint32_t c = 0; c < L->nconsumers; c++) {
-        struct chaos_stream *s = &L->streams[p->id * L->nconsumers + c];
+        struct chaos_stream *s = &L->streams[chaos_stream_of(L, p->id, c)];
 
         atomic_store(&s->published, atomic_load(&s->pending));
     }
@@ -117,7 +118,7 @@ static int prod_handle(struct airsrt_ctx *ctx, void *state,
         return 0;
     }
     for (uint32_t c = 0; c < L->nconsumers; c++)
-        send_stream(ctx, p->id * L->nconsumers + c, c);
+        send_stream(ctx, chaos_stream_of(L, p->id, c), c);
     return tick_later(ctx);
 }
 
@@ -150,8 +151,8 @@ static int cons_handle(struct airsrt_ctx *ctx, void *state,
                        const struct airsrt_envelope *env)
 {
     struct cons *c = state;
-    int stream = chaos_msg_stream(L, c->id, env);
     uint64_t seq;
+    int stream = chaos_msg_stream(L, c->id, env, &seq);
     uint32_t p;
 
     (void)ctx;
@@ -160,7 +161,6 @@ static int cons_handle(struct airsrt_ctx *ctx, void *state,
         return 0;
     }
     p = (uint32_t)stream / L->nconsumers;
-    memcpy(&seq, env->payload + offsetof(struct chaos_msg, seq), sizeof(seq));
     chaos_record(L, (uint32_t)stream, seq, !c->has_seen[p]);
     c->has_seen[p] = true;
     return 0;

@@ -303,6 +303,28 @@ Test(chaos_judge, counts_a_torn_entry_and_refuses_a_bad_header)
     chaos_ledger_unmap(L);
 }
 
+/* A worker maps the ledger and indexes and divides by its header:
+ * chaos_ledger_map() takes only a sane one. */
+Test(chaos_judge, map_refuses_a_header_a_worker_cannot_use)
+{
+    char path[64];
+    struct chaos_ledger *L, *M;
+
+    snprintf(path, sizeof(path), "/tmp/airsrt-chaos-map-%d", (int)getpid());
+    unlink(path);
+    L = chaos_ledger_create(path, &params);
+    M = chaos_ledger_map(path);
+    cr_assert_not_null(M, "the control: a sane header maps");
+    chaos_ledger_unmap(M);
+    L->cons_per_worker = 0;
+    cr_expect_null(chaos_ledger_map(path), "no consumer per worker");
+    L->cons_per_worker = params.cons_per_worker;
+    L->prod_per_worker = 0;
+    cr_expect_null(chaos_ledger_map(path), "no producer per worker");
+    chaos_ledger_unmap(L);
+    unlink(path);
+}
+
 /* ---- the segment, read as a tool does ---- */
 
 static struct airsrt_shm shm;
@@ -395,25 +417,6 @@ static int run_inject(char *out, size_t len, ...)
     return status;
 }
 
-/* Copies the value of a string field of a JSON line into out ("" if
- * none). */
-static void json_string(const char *line, const char *field, char *out,
-                        size_t len)
-{
-    char key[64];
-    const char *p, *end;
-
-    snprintf(key, sizeof(key), "\"%s\":\"", field);
-    p = strstr(line, key);
-    out[0] = '\0';
-    if (p == NULL)
-        return;
-    p += strlen(key);
-    end = strchr(p, '"');
-    if (end != NULL)
-        snprintf(out, len, "%.*s", (int)(end - p), p);
-}
-
 /* One line of airsrt-inject chaos --json into fs. */
 static void parse_fault_line(struct faults *fs, const char *line)
 {
@@ -424,7 +427,7 @@ static void parse_fault_line(struct faults *fs, const char *line)
         fs->summary_faults = rh_field_long(line, "faults");
         return;
     }
-    json_string(line, "fault", kind, sizeof(kind));
+    rh_field_str(line, "fault", kind, sizeof(kind));
     for (f->kind = 0; f->kind < F_KINDS; f->kind++)
         if (strcmp(kind, fault_names[f->kind]) == 0)
             break;
@@ -510,7 +513,7 @@ static void read_recoveries(struct recovery *r)
     while (getline(&line, &size, f) > 0) {
         long i = rh_field_long(line, "index");
 
-        json_string(line, "event", ev, sizeof(ev));
+        rh_field_str(line, "event", ev, sizeof(ev));
         if (i < 0 || i >= (long)NWORKERS)
             continue;
         if (strcmp(ev, "worker_exited") == 0) {

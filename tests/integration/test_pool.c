@@ -247,7 +247,6 @@ Test(integ_pool, members_across_workers_survive_a_kill_as_specified,
 
     /* B's next incarnation: its members join again, and keys move only
      * to them. */
-    memcpy(before, sh->chosen, sizeof(before));
     command(OP_SEND, AIRSRT_POOL_HASH, NKEYS);
     memcpy(before, sh->chosen, sizeof(before));
     pb = start_members(W_B, 2);

@@ -19,20 +19,6 @@ void chaos_ledger_unmap(struct chaos_ledger *L)
         munmap(L, sizeof(*L));
 }
 
-bool chaos_ledger_is_sane(const struct chaos_ledger *L)
-{
-    return L->magic == CHAOS_MAGIC && L->nproducers >= 1 &&
-           L->nproducers <= CHAOS_PRODUCERS_MAX && L->nconsumers >= 1 &&
-           L->nconsumers <= CHAOS_CONSUMERS_MAX && L->prod_per_worker >= 1 &&
-           L->cons_per_worker >= 1;
-}
-
-uint32_t chaos_stream_of(const struct chaos_ledger *L, uint32_t producer,
-                         uint32_t consumer)
-{
-    return producer * L->nconsumers + consumer;
-}
-
 uint64_t chaos_worker_progress(const struct chaos_ledger *L, bool cons,
                                uint32_t worker)
 {

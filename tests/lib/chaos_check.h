@@ -51,10 +51,6 @@ struct chaos_figures {
 
 void chaos_ledger_unmap(struct chaos_ledger *L);
 
-/* Stream number of (producer, consumer). */
-uint32_t chaos_stream_of(const struct chaos_ledger *L, uint32_t producer,
-                         uint32_t consumer);
-
 /* Sums of handled envelopes over the streams whose producer is in
  * producer worker pw (cons false) or whose consumer is in consumer worker
  * cw (cons true): "is that worker still serving". */
@@ -65,11 +61,8 @@ uint64_t chaos_worker_progress(const struct chaos_ledger *L, bool cons,
  * handled the last seq sent. */
 bool chaos_is_drained(const struct chaos_ledger *L);
 
-/* True if the ledger's header is one this file can walk (magic, counts
- * within the maxima): every other function here asks for a sane one. */
-bool chaos_ledger_is_sane(const struct chaos_ledger *L);
-
-/* Judges the ledger (above) into *f: 0, or -EINVAL when it is not sane.
+/* Judges the ledger (above) into *f: 0, or -EINVAL when it is not sane
+ * (chaos_ledger_is_sane(); the functions above ask for a sane one).
  * is_corrupt[stream] marks streams whose ring was corrupted on purpose
  * (CHAOS_STREAMS_MAX entries); NULL for none. */
 int chaos_judge(const struct chaos_ledger *L, const bool *is_corrupt,

@@ -124,6 +124,25 @@ struct chaos_msg {
 };
 #define CHAOS_MSG_MAGIC 0x6d736863u
 
+/* True if L's header is one the code can index by (magic, counts within
+ * the maxima, at least one actor per worker: chaos_worker.c divides by
+ * cons_per_worker). Every other function here asks for a sane one. */
+static inline bool chaos_ledger_is_sane(const struct chaos_ledger *L)
+{
+    return L->magic == CHAOS_MAGIC && L->nproducers >= 1 &&
+           L->nproducers <= CHAOS_PRODUCERS_MAX && L->nconsumers >= 1 &&
+           L->nconsumers <= CHAOS_CONSUMERS_MAX && L->prod_per_worker >= 1 &&
+           L->cons_per_worker >= 1;
+}
+
+/* Stream number of (producer, consumer), below CHAOS_STREAMS_MAX in a
+ * sane ledger. */
+static inline uint32_t chaos_stream_of(const struct chaos_ledger *L,
+                                       uint32_t producer, uint32_t consumer)
+{
+    return producer * L->nconsumers + consumer;
+}
+
 static inline uint64_t chaos_msg_check(uint32_t stream, uint64_t seq)
 {
     uint64_t x = ((uint64_t)stream << 40) ^ seq ^ 0x9e3779b97f4a7c15ull;
@@ -161,9 +180,11 @@ static inline int chaos_parse_id(const void *arg, size_t len, uint32_t per,
 
 /* The stream of env if it is a well-formed CHAOS_T_DATA envelope for
  * consumer c of ledger L (its payload came through shared memory, and
- * is checked whole); -1 otherwise. */
+ * is checked whole), its seq (1 .. CHAOS_SEQ_MAX - 1) in *seq; -1
+ * otherwise, *seq untouched. */
 static inline int chaos_msg_stream(const struct chaos_ledger *L, uint32_t c,
-                                   const struct airsrt_envelope *env)
+                                   const struct airsrt_envelope *env,
+                                   uint64_t *seq)
 {
     struct chaos_msg m;
 
@@ -175,6 +196,7 @@ static inline int chaos_msg_stream(const struct chaos_ledger *L, uint32_t c,
         m.stream % L->nconsumers != c || m.seq == 0 ||
         m.seq >= CHAOS_SEQ_MAX || m.check != chaos_msg_check(m.stream, m.seq))
         return -1;
+    *seq = m.seq;
     return (int)m.stream;
 }
 
@@ -237,10 +259,8 @@ static inline struct chaos_ledger *chaos_ledger_map(const char *path)
     if (p == MAP_FAILED)
         return NULL;
     /* Written by the test before any worker starts; checked anyway,
-     * since every index below is taken from it. */
-    if (((struct chaos_ledger *)p)->magic != CHAOS_MAGIC ||
-        ((struct chaos_ledger *)p)->nproducers - 1 >= CHAOS_PRODUCERS_MAX ||
-        ((struct chaos_ledger *)p)->nconsumers - 1 >= CHAOS_CONSUMERS_MAX) {
+     * since every index and divisor is taken from it. */
+    if (!chaos_ledger_is_sane(p)) {
         munmap(p, sizeof(struct chaos_ledger));
         return NULL;
     }

@@ -190,6 +190,32 @@ long rh_field_long(const char *line, const char *field)
     return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
+void rh_field_str(const char *line, const char *field, char *out,
+                  size_t len)
+{
+    char key[64];
+    const char *p, *end;
+
+    snprintf(key, sizeof(key), "\"%s\":", field);
+    p = strstr(line, key);
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    p += strlen(key);
+    if (*p == '"') {
+        /* The event log escapes a quote inside a string (\"): the
+         * value ends at the first quote no backslash precedes. */
+        for (end = ++p; *end != '\0' && *end != '"'; end++)
+            if (*end == '\\' && end[1] != '\0')
+                end++;
+        if (*end != '"')
+            return;
+    } else {
+        end = p + strspn(p, "+-.0123456789eE");
+    }
+    snprintf(out, len, "%.*s", (int)(end - p), p);
+}
+
 void rh_event_sequence(const char *event, const char *field, char *out,
                        size_t len)
 {

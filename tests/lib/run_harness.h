@@ -62,6 +62,13 @@ void rh_event_sequence(const char *event, const char *field, char *out,
 /* An integer field of an event line; -1 when absent. */
 long rh_field_long(const char *line, const char *field);
 
+/* The value of a field of a JSON line into out (len bytes, cut to fit):
+ * a string's characters between its quotes, escapes left as they are,
+ * or a number's text; "" when the field is absent or its string is not
+ * closed. */
+void rh_field_str(const char *line, const char *field, char *out,
+                  size_t len);
+
 /* Worker w's pid as the segment says now (0 when not running). */
 pid_t rh_worker_pid(uint32_t w);
 

@@ -103,6 +103,23 @@ unsigned unit_state(const struct airsrt_address *a)
     return atomic_load(&unit_stats(a)->state);
 }
 
+struct airsrt_ctx unit_actor_ctx(const struct airsrt_address *a)
+{
+    struct actor *x;
+
+    cr_assert_not_null(unit_w);
+    x = airsrt__actor_find(unit_w, a);
+    cr_assert_not_null(x, "%u.%u:%u.%u is no live actor", a->worker,
+                       a->incarnation, a->slot, a->generation);
+    return airsrt__actor_ctx(unit_w, x);
+}
+
+uint64_t unit_groups_epoch(void)
+{
+    cr_assert_not_null(unit_w);
+    return atomic_load(&unit_w->reg.hdr->groups_epoch);
+}
+
 void unit_log(uint32_t what, uint32_t who, uint64_t value)
 {
     cr_assert_lt(unit_nevents, UNIT_LOG_MAX, "event log full");

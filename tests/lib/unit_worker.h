@@ -76,6 +76,15 @@ const struct airsrt_actor_stats *unit_stats(const struct airsrt_address *a);
 /* The lifecycle state (enum airsrt_actor_state) a's entry shows. */
 unsigned unit_state(const struct airsrt_address *a);
 
+/* The context a callback of the live actor at a gets, so that a test can
+ * call the API as that actor. Fails the test if a names no live actor
+ * of unit_w. */
+struct airsrt_ctx unit_actor_ctx(const struct airsrt_address *a);
+
+/* The registry's groups_epoch as unit_w sees it: it moves whenever the
+ * worker changes the topics or pool members it publishes. */
+uint64_t unit_groups_epoch(void);
+
 /* ---- the log ---- */
 
 #define UNIT_LOG_MAX 4096u

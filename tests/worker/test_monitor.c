@@ -387,8 +387,7 @@ Test(monitor, api_refuses_bad_calls)
     cr_assert_eq(airsrt_demonitor(unit_ctx(), 1), -ENOENT);
     far = t;
     far.node = 2;
-    struct airsrt_ctx ctx = airsrt__actor_ctx(unit_w,
-                                              airsrt__actor_find(unit_w, &w));
+    struct airsrt_ctx ctx = unit_actor_ctx(&w);
 
     cr_assert_eq(airsrt_monitor(&ctx, &far, &ref), -EHOSTUNREACH);
     cr_assert_eq(airsrt_monitor(&ctx, &AIRSRT_ADDRESS_NULL, &ref), -EINVAL);
@@ -408,7 +407,7 @@ Test(monitor, monitor_returns_enospc_past_the_watchers_bound)
     uint64_t ref;
 
     start_pair(&w, &t);
-    ctx = airsrt__actor_ctx(unit_w, airsrt__actor_find(unit_w, &w));
+    ctx = unit_actor_ctx(&w);
     for (uint32_t i = 0; i < AIRSRT_MONITOR_WATCHERS_MAX; i++)
         cr_assert_eq(airsrt_monitor(&ctx, &t, &ref), 0, "monitor %u", i);
     cr_assert_eq(airsrt_monitor(&ctx, &t, &ref), -ENOSPC);

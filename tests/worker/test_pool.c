@@ -64,15 +64,6 @@ static struct airsrt_address spawn_member(const char *pool)
     return unit_spawn(unit_ctx(), &member, &o);
 }
 
-/* The context of a live local actor, as its callbacks get it. */
-static struct airsrt_ctx ctx_of(const struct airsrt_address *a)
-{
-    struct actor *act = airsrt__actor_find(unit_w, a);
-
-    cr_assert_not_null(act);
-    return airsrt__actor_ctx(unit_w, act);
-}
-
 static struct airsrt_address send_typed(enum airsrt_pool_strategy s,
                                         const void *key, size_t key_len,
                                         uint32_t type)
@@ -101,11 +92,6 @@ static size_t index_of(const struct airsrt_address *v, size_t n,
     return 0;
 }
 
-static uint64_t epoch(void)
-{
-    return atomic_load(&unit_w->reg.hdr->groups_epoch);
-}
-
 Test(pool, join_publishes_membership_and_announces_it, .timeout = 30)
 {
     struct airsrt_address a, got[2];
@@ -115,9 +101,9 @@ Test(pool, join_publishes_membership_and_announces_it, .timeout = 30)
     uint32_t id;
 
     unit_open(types, 0, NULL);
-    before = epoch();
+    before = unit_groups_epoch();
     a = spawn_member("workers");
-    cr_assert_gt(epoch(), before, "a join moved no epoch");
+    cr_assert_gt(unit_groups_epoch(), before, "a join moved no epoch");
     cr_assert_eq(airsrt_registry_resolve(&unit_w->reg, "workers", &id,
                                          &holder), 0);
     cr_assert(airsrt_address_is_null(&holder), "a pool is bound to nobody");
@@ -314,18 +300,19 @@ Test(pool, leave_and_stop_remove_a_member, .timeout = 30)
     c = spawn_member("workers");
     cr_assert_eq(airsrt_pool_members(unit_ctx(), "workers", got, 3), 3);
 
-    before = epoch();
+    before = unit_groups_epoch();
     cr_assert_eq(airsrt_send(unit_ctx(), &a, T_LEAVE, NULL, 0), 0);
     cr_assert_eq(unit_settle(), -1);
     cr_assert_eq(unit_log_count(EV_RC, a.slot), 1);
     cr_assert_eq(unit_events[unit_nevents - 1].value, 0);
-    cr_assert_gt(epoch(), before);
+    cr_assert_gt(unit_groups_epoch(), before);
     cr_assert_eq(atomic_load(&unit_stats(&a)->pool_id), 0);
 
-    before = epoch();
+    before = unit_groups_epoch();
     cr_assert_eq(airsrt_stop(unit_ctx(), &b), 0);
     cr_assert_eq(unit_settle(), -1);
-    cr_assert_gt(epoch(), before, "a member's stop was not announced");
+    cr_assert_gt(unit_groups_epoch(), before,
+                 "a member's stop was not announced");
 
     cr_assert_eq(airsrt_pool_members(unit_ctx(), "workers", got, 3), 1);
     cr_assert(airsrt_address_equal(&got[0], &c));
@@ -357,7 +344,7 @@ Test(pool, a_restarted_member_stays_a_member, .timeout = 30)
     a = spawn_member("workers");
     /* b joined after its pre_start: its restart does not join again. */
     b = spawn_member(NULL);
-    cb = ctx_of(&b);
+    cb = unit_actor_ctx(&b);
     cr_assert_eq(airsrt_pool_join(&cb, "workers"), 0);
     id = atomic_load(&unit_stats(&a)->pool_id);
     cr_assert_eq(airsrt_send(unit_ctx(), &a, T_FAIL, NULL, 0), 0);
@@ -408,8 +395,8 @@ Test(pool, errors_name_what_is_wrong, .timeout = 30)
     a = spawn_member("workers");
     b = unit_spawn(unit_ctx(), &member,
                    &(struct airsrt_spawn_opts){ .name = "alice" });
-    ca = ctx_of(&a);
-    cb = ctx_of(&b);
+    ca = unit_actor_ctx(&a);
+    cb = unit_actor_ctx(&b);
     cr_assert_eq(airsrt_pool_join(&ca, "workers"), 0, "joining again");
     cr_assert_eq(airsrt_pool_join(&ca, "others"), -EBUSY);
     cr_assert_eq(airsrt_pool_join(&cb, "alice"), -EEXIST);

@@ -646,6 +646,7 @@ Test(supervision, malformed_specs_are_refused, .timeout = 30)
 {
     struct airsrt_child_spec c[2];
     struct airsrt_supervisor_spec s = { .children = c, .nchildren = 2 };
+    struct airsrt_address sup;
 
     open_worker();
     memcpy(c, kid_specs(2, NULL), sizeof(c));
@@ -667,6 +668,12 @@ Test(supervision, malformed_specs_are_refused, .timeout = 30)
     s.strategy = (enum airsrt_strategy)7;
     cr_assert_eq(airsrt_supervise(unit_ctx(), &s, NULL, NULL), -EINVAL);
     cr_assert_eq(unit_nevents, 0, "a child started");
+    /* The control: the same spec, left whole, is taken and started. */
+    memcpy(c, kid_specs(2, NULL), sizeof(c));
+    s.strategy = AIRSRT_ONE_FOR_ONE;
+    sup = supervise(&s);
+    child(&sup, "c0");
+    child(&sup, "c1");
     unit_close();
 }
 

@@ -39,25 +39,16 @@ static const struct airsrt_actor_type sub = {
     .name = "sub", .handle = sub_handle };
 static const struct airsrt_actor_type *const types[] = { &sub, NULL };
 
-/* The context a callback of the actor at a gets. */
-static struct airsrt_ctx ctx_of(const struct airsrt_address *a)
-{
-    struct actor *x = airsrt__actor_find(unit_w, a);
-
-    cr_assert_not_null(x);
-    return airsrt__actor_ctx(unit_w, x);
-}
-
 static int subscribe(const struct airsrt_address *a, const char *topic)
 {
-    struct airsrt_ctx c = ctx_of(a);
+    struct airsrt_ctx c = unit_actor_ctx(a);
 
     return airsrt_subscribe(&c, topic);
 }
 
 static int unsubscribe(const struct airsrt_address *a, const char *topic)
 {
-    struct airsrt_ctx c = ctx_of(a);
+    struct airsrt_ctx c = unit_actor_ctx(a);
 
     return airsrt_unsubscribe(&c, topic);
 }
@@ -74,11 +65,6 @@ static int listed(uint32_t ids[AIRSRT_WORKER_TOPICS_MAX])
 
     cr_assert_geq(n, 0, "our own list is torn");
     return n;
-}
-
-static uint64_t epoch(void)
-{
-    return atomic_load(&unit_w->reg.hdr->groups_epoch);
 }
 
 Test(topic, subscriber_gets_publish_with_topic_id, .timeout = 30)
@@ -217,23 +203,24 @@ Test(topic, self_page_lists_topics_with_subscribers, .timeout = 30)
     a = unit_spawn(unit_ctx(), &sub, NULL);
     b = unit_spawn(unit_ctx(), &sub, NULL);
     cr_assert_eq(listed(ids), 0);
-    e0 = epoch();
+    e0 = unit_groups_epoch();
     cr_assert_eq(subscribe(&a, "news"), 0);
-    cr_assert_gt(epoch(), e0, "a new topic moves the epoch");
-    e0 = epoch();
+    cr_assert_gt(unit_groups_epoch(), e0, "a new topic moves the epoch");
+    e0 = unit_groups_epoch();
     cr_assert_eq(subscribe(&b, "news"), 0);
-    cr_assert_eq(epoch(), e0, "a second subscriber changes no list");
+    cr_assert_eq(unit_groups_epoch(), e0,
+                 "a second subscriber changes no list");
     cr_assert_eq(subscribe(&b, "sport"), 0);
     cr_assert_eq(airsrt_topic_id(unit_ctx(), "news", &news), 0);
     cr_assert_eq(airsrt_topic_id(unit_ctx(), "sport", &sport), 0);
     cr_assert_eq(listed(ids), 2);
     cr_assert((ids[0] == news && ids[1] == sport) ||
               (ids[0] == sport && ids[1] == news));
-    e0 = epoch();
+    e0 = unit_groups_epoch();
     cr_assert_eq(unsubscribe(&a, "news"), 0);
     cr_assert_eq(listed(ids), 2, "b still subscribes to news");
     cr_assert_eq(unsubscribe(&b, "news"), 0);
-    cr_assert_gt(epoch(), e0);
+    cr_assert_gt(unit_groups_epoch(), e0);
     cr_assert_eq(listed(ids), 1);
     cr_assert_eq(ids[0], sport);
     unit_close();
