@@ -13,10 +13,11 @@
  * the reserved range, a duration and a rate above 0, fault names known,
  * at most 64 --workers each of the right shape); the chaos schedule for
  * the accepted rate never goes back in time and picks indexes in range.
- * The parser (tools/inject/args.c, libc only) and the schedule
- * (tools/inject/chaos.c) are compiled in whole, so the harness drives
- * exactly the code the tool runs.
+ * The parser (tools/inject/args.c and tools/common/args.c, libc only)
+ * and the schedule (tools/inject/chaos.c) are compiled in whole, so the
+ * harness drives exactly the code the tool runs.
  */
+#include "tools/common/args.c"
 #include "tools/inject/args.c"
 #include "tools/inject/chaos.c"
 

@@ -200,8 +200,11 @@ Test(inject, usage_errors_are_one_line_and_exit_100, .timeout = 60,
     expect_usage("flood: \"0\" is not a count (1 to 100000000)", "-r", "x",
                  "flood", "ledger", "0", (char *)NULL);
     expect_usage("--type: \"4294901760\" is not a message type (0 to "
-                 "4294901759)", "-r", "x", "flood", "ledger", "5", "--type",
-                 "4294901760", (char *)NULL);
+                 "0xfffeffff, decimal or 0x hex)", "-r", "x", "flood",
+                 "ledger", "5", "--type", "4294901760", (char *)NULL);
+    expect_usage("--type: \"0x0x1\" is not a message type (0 to "
+                 "0xfffeffff, decimal or 0x hex)", "-r", "x", "flood",
+                 "ledger", "5", "--type=0x0x1", (char *)NULL);
     expect_usage("--ms: \"x\" is not 1 to 3600000", "-r", "x", "exhaust",
                  "0", "--ms", "x", (char *)NULL);
     expect_usage("chaos needs --duration", "-r", "x", "chaos", "--seed", "1",
@@ -663,7 +666,7 @@ Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
     await_started("b[0]", 1);
     snprintf(count, sizeof(count), "%" PRIu64, n);
     for (int i = 0; i < 2000; i++) {
-        inject_rt("flood", "ledger", count, "--type", "1");
+        inject_rt("flood", "ledger", count, "--type", "0x1");
         if (t.status != 100)
             break;
         usleep(5000);

@@ -1,7 +1,8 @@
 /*
  * tools/common/tool.h - what airsrt-ctl and airsrt-inject share: their
- * exit statuses, attaching to a runtime by name, and naming its workers,
- * each said the same way by both tools (runtime.c).
+ * exit statuses, the pieces of their command lines (args.c, libc only),
+ * attaching to a runtime by name, and naming its workers, each said the
+ * same way by both tools (runtime.c).
  *
  * A worker's slot name is read from the segment, which other processes
  * wrote: it is cut to its array and limited to the characters a config
@@ -12,6 +13,7 @@
 #define AIRSRT_TOOLS_COMMON_TOOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shm/segment.h"
@@ -22,6 +24,31 @@
 #define TOOL_EXIT_SYSTEM  111
 
 #define TOOL_WORKER_NAME_MAX 64u        /* a slot name, NUL included */
+
+/* ---- args.c: the command line, libc only ---- */
+
+/* Formats a usage error into err (len bytes): one line, no program
+ * name, no newline, each control byte of it '?'. Returns
+ * TOOL_EXIT_USAGE. */
+int tool_usage_err(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The options before the command, from argv[*i] on: -r NAME,
+ * --runtime NAME, --runtime=NAME (the last one wins, into *runtime,
+ * which points into argv), -h and --help (*is_help, and nothing after
+ * it is read). Stops at the first other argument, leaving *i there: the
+ * tool says how it takes one that starts with '-'. 0, or
+ * TOOL_EXIT_USAGE with the reason in err. */
+int tool_parse_global(int argc, char *const argv[], int *i,
+                      const char **runtime, bool *is_help, char *err,
+                      size_t len);
+
+/* A message type a tool may send: decimal or 0x hex digits only, below
+ * the runtime's reserved range (AIRSRT_TYPE_RESERVED). 0, -EINVAL (not
+ * such a number) or -ERANGE (reserved or too big). */
+int tool_parse_type(const char *s, uint32_t *type);
+
+/* ---- runtime.c ---- */
 
 /* Maps runtime `name`, read-only when is_ro. 0; else prints "prog: why"
  * and returns TOOL_EXIT_USAGE (a malformed name) or TOOL_EXIT_SYSTEM (no

@@ -62,11 +62,6 @@ struct ctl_opts {
 int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
               size_t len);
 
-/* A message type for send: decimal or 0x hex, below the runtime's
- * reserved range. 0 or -EINVAL (not a number), -ERANGE (too big or
- * reserved). */
-int ctl_parse_type(const char *s, uint32_t *type);
-
 const char *ctl_cmd_name(enum ctl_cmd cmd);
 void ctl_usage(FILE *f);
 
