@@ -1,13 +1,21 @@
 /*
- * tools/common/runtime.c - attaching to a runtime and naming its
- * workers, for airsrt-ctl and airsrt-inject (tool.h).
+ * tools/common/runtime.c - attaching to a runtime, naming its workers
+ * and checking the pids it records, for airsrt-ctl and airsrt-inject
+ * (tool.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/common/tool.h"
+
+bool tool_pid_ok(pid_t pid)
+{
+    return pid > 1 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+}
 
 int tool_attach(struct airsrt_shm *shm, const char *prog, const char *name,
                 bool is_ro)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "shm/segment.h"
 
@@ -49,6 +50,15 @@ int tool_parse_global(int argc, char *const argv[], int *i,
 int tool_parse_type(const char *s, uint32_t *type);
 
 /* ---- runtime.c ---- */
+
+/* True if pid, read from the segment, names a process the tool may
+ * signal or wait on: above 1 (a scribbled 0 or -1 would make kill()
+ * signal a whole group or every process, 1 is init), not the tool
+ * itself, and alive. Alive includes one that kill(pid, 0) refuses with
+ * EPERM: it exists, and the kill that follows then fails and says why,
+ * instead of the tool claiming it is gone. Call it before every kill()
+ * and every "is it still there" check. */
+bool tool_pid_ok(pid_t pid);
 
 /* Maps runtime `name`, read-only when is_ro. 0; else prints "prog: why"
  * and returns TOOL_EXIT_USAGE (a malformed name) or TOOL_EXIT_SYSTEM (no

@@ -133,11 +133,6 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
 
 /* ---- stop ---- */
 
-static bool pid_is_alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 static bool segment_exists(const char *path)
 {
     int fd = shm_open(path, O_RDONLY, 0);
@@ -151,7 +146,7 @@ int ctl_stop(const struct airsrt_shm *shm, const struct ctl_opts *o)
 {
     pid_t pid = shm->hdr->owner_pid;
 
-    if (!pid_is_alive(pid)) {
+    if (!tool_pid_ok(pid)) {
         fprintf(stderr, "airsrt-ctl: runtime \"%s\" has no live supervisor "
                 "(pid %d is gone)\n", shm->hdr->name, (int)pid);
         return TOOL_EXIT_SYSTEM;
@@ -169,7 +164,7 @@ int ctl_stop(const struct airsrt_shm *shm, const struct ctl_opts *o)
      * We are not its parent and cannot reap it, so its pid may linger
      * as a zombie of somebody else. */
     fflush(stdout);
-    while (segment_exists(shm->path) && pid_is_alive(pid))
+    while (segment_exists(shm->path) && tool_pid_ok(pid))
         usleep(10000);
     printf("runtime \"%s\" stopped\n", shm->hdr->name);
     return 0;
@@ -221,7 +216,7 @@ int ctl_watch(const struct airsrt_shm *shm, const struct ctl_opts *o)
             break;
         if (watch_stop)
             break;
-        if (!pid_is_alive(shm->hdr->owner_pid)) {
+        if (!tool_pid_ok(shm->hdr->owner_pid)) {
             fprintf(stderr, "airsrt-ctl: runtime \"%s\" ended\n",
                     shm->hdr->name);
             code = TOOL_EXIT_SYSTEM;

@@ -82,10 +82,7 @@ static pid_t running_pid(const struct inject_ctx *c, uint32_t w)
         AIRSRT_WORKER_RUNNING)
         return 0;
     pid = atomic_load_explicit(&sup->pid, memory_order_relaxed);
-    /* A scribbled pid must never turn a kill into kill(-1) or kill(0). */
-    if (pid <= 1 || pid == getpid() || kill(pid, 0) < 0)
-        return 0;
-    return pid;
+    return tool_pid_ok(pid) ? pid : 0;
 }
 
 bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,

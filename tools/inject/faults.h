@@ -27,7 +27,9 @@ struct inject_ctx {
 /* A resolved victim. */
 struct victim {
     uint32_t index;
-    pid_t pid;
+    pid_t pid;                            /* its slot said running, and
+                                             tool_pid_ok(): the only pids
+                                             the faults signal */
     char name[TOOL_WORKER_NAME_MAX];
 };
 
