@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shm/registry.h"
 #include "tools/common/tool.h"
 
 bool tool_pid_ok(pid_t pid)
@@ -76,4 +77,23 @@ int tool_worker_arg(const struct airsrt_shm *shm, const char *prog,
     fprintf(stderr, "%s: no worker \"%s\" in runtime \"%s\" (give group[i] "
             "or an index below %u)\n", prog, spec, shm->hdr->name, n);
     return TOOL_EXIT_USAGE;
+}
+
+int tool_name_resolve(const struct airsrt_shm *shm, const char *name,
+                      uint32_t *id, struct airsrt_address *holder)
+{
+    struct airsrt_registry reg;
+    int rc = airsrt_registry_open(&reg, shm);
+
+    if (rc == 0)
+        rc = airsrt_registry_resolve(&reg, name, id, holder);
+    if (rc < 0)
+        return rc;
+    /* The entry is checksummed, but the address in it is whatever its
+     * writer put there: only ours to follow if it is whole and local. */
+    if (airsrt_address_is_null(holder) ||
+        airsrt_address_validate(holder) < 0 || holder->node != 0 ||
+        holder->worker >= shm->params.nworkers)
+        return -EHOSTDOWN;
+    return 0;
 }

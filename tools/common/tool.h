@@ -77,4 +77,14 @@ void tool_worker_name(const struct airsrt_shm *shm, uint32_t w,
 int tool_worker_arg(const struct airsrt_shm *shm, const char *prog,
                     const char *spec, uint32_t *w);
 
+/* Resolves registered name `name` to its registry id and its holder,
+ * which is then a valid address of an actor on this node, in a worker
+ * this runtime has. Does not wait and prints nothing. 0; -EINVAL not a
+ * well-formed name; -ENOENT no such name; -EAGAIN its entry is being
+ * written; -EHOSTDOWN nobody holds it now, or its holder is not such an
+ * address (a torn or scribbled entry); another -errno if the registry
+ * cannot be opened. */
+int tool_name_resolve(const struct airsrt_shm *shm, const char *name,
+                      uint32_t *id, struct airsrt_address *holder);
+
 #endif

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "shm/doorbell.h"
-#include "shm/registry.h"
 #include "tools/ctl/ctl.h"
 
 /* ---- send ---- */
@@ -65,23 +64,18 @@ static int send_fail(int code, const char *fmt, const char *a, const char *b)
 static int send_resolve(const struct airsrt_shm *shm, const char *name,
                         uint32_t *id, struct airsrt_address *holder)
 {
-    struct airsrt_registry reg;
-    int rc = airsrt_registry_open(&reg, shm);
+    int rc = tool_name_resolve(shm, name, id, holder);
 
-    if (rc == 0)
-        rc = airsrt_registry_resolve(&reg, name, id, holder);
     if (rc == -EINVAL || rc == -ENOENT)
         return send_fail(TOOL_EXIT_USAGE, "no name \"%s\" in runtime \"%s\"",
                          name, shm->hdr->name);
-    if (rc < 0)
-        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is being written in "
-                         "the registry%s; try again", name, "");
-    if (airsrt_address_is_null(holder) ||
-        airsrt_address_validate(holder) < 0 || holder->node != 0 ||
-        holder->worker >= shm->params.nworkers)
+    if (rc == -EHOSTDOWN)
         return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
                          "live actor%s; try again", name,
                          " (its holder may be restarting)");
+    if (rc < 0)
+        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is being written in "
+                         "the registry%s; try again", name, "");
     return 0;
 }
 

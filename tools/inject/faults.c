@@ -21,7 +21,6 @@
 
 #include "airsrt/envelope.h"
 #include "shm/doorbell.h"
-#include "shm/registry.h"
 #include "shm/ring.h"
 #include "tools/inject/faults.h"
 
@@ -361,31 +360,28 @@ static int ctl_push_wait(struct inject_ctx *c, struct airsrt_ring *r,
 static int flood_resolve(struct inject_ctx *c, const char *name,
                          uint32_t *id, uint32_t *w)
 {
-    struct airsrt_registry reg;
     struct airsrt_address a;
     uint64_t t0 = airsrt_now_ns();
     int rc;
 
-    if (airsrt_registry_open(&reg, &c->shm) < 0 ||
-        airsrt_registry_name_validate(name) < 0) {
-        fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
-                "name\n", name);
-        return TOOL_EXIT_USAGE;
-    }
     /* An unbound name waits for its holder's next incarnation. */
-    while ((rc = airsrt_registry_resolve(&reg, name, id, &a)) == -EAGAIN ||
-           (rc == 0 && airsrt_address_is_null(&a))) {
+    while ((rc = tool_name_resolve(&c->shm, name, id, &a)) == -EAGAIN ||
+           rc == -EHOSTDOWN) {
         if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
             break;
         inject_nap(c, 5);
     }
-    if (rc == -ENOENT || rc == -EINVAL) {
+    if (rc == -EINVAL) {
+        fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
+                "name\n", name);
+        return TOOL_EXIT_USAGE;
+    }
+    if (rc == -ENOENT) {
         fprintf(stderr, "airsrt-inject: flood: no name \"%s\" in runtime "
                 "%s\n", name, c->runtime);
         return TOOL_EXIT_USAGE;
     }
-    if (rc < 0 || airsrt_address_is_null(&a) ||
-        a.worker >= c->shm.params.nworkers) {
+    if (rc < 0) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is held by no running "
                 "worker\n", name);
         return TOOL_EXIT_SYSTEM;
