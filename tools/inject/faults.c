@@ -340,16 +340,16 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 
 /* ---- flood and exhaust: producers on control rings ---- */
 
-/* Pushes e on worker w's control ring, waiting while it is full for at
- * most INJECT_WAIT_MS without progress. 0, or a -errno. */
-static int ctl_push_wait(struct inject_ctx *c, struct airsrt_ring *r,
-                         uint32_t w, const struct airsrt_envelope *e)
+/* Sends e through worker w's control ring (airsrt_shm_ctl_send: the
+ * doorbell rings after each one), waiting while it is full for at most
+ * INJECT_WAIT_MS without progress. 0, or a -errno. */
+static int ctl_send_wait(struct inject_ctx *c, uint32_t w,
+                         const struct airsrt_envelope *e)
 {
     uint64_t t0 = airsrt_now_ns();
     int rc;
 
-    while ((rc = airsrt_ctl_push(r, e)) == -EAGAIN) {
-        airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
+    while ((rc = airsrt_shm_ctl_send(&c->shm, w, e)) == -EAGAIN) {
         if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
             return rc;
         inject_nap(c, 1);
@@ -399,15 +399,12 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     } u;
     char wname[TOOL_WORKER_NAME_MAX], text[384], json[384];
     struct airsrt_msgid_gen gen;
-    struct airsrt_ring r;
     uint32_t id, w;
     uint64_t sent = 0;
     int rc = flood_resolve(c, name, &id, &w);
 
     if (rc != 0)
         return rc;
-    if (airsrt_shm_ctl_ring(&c->shm, w, &r) < 0)
-        return TOOL_EXIT_SYSTEM;
     slot_name(c, w, wname);
     airsrt_envelope_init(&u.env, type, sizeof(uint64_t));
     u.env.recipient_name = id;
@@ -417,14 +414,11 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     for (uint64_t seq = 1; seq <= n && !*c->stop; seq++) {
         memcpy(u.env.payload, &seq, sizeof(seq));
         u.env.message_id = airsrt_msgid_next(&gen);
-        rc = ctl_push_wait(c, &r, w, &u.env);
+        rc = ctl_send_wait(c, w, &u.env);
         if (rc < 0)
             break;
         sent++;
-        if (seq % 64 == 0)
-            airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
     }
-    airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
     snprintf(text, sizeof(text), "flood %s (worker %s, id %" PRIu32 "): sent "
              "%" PRIu64 " of %" PRIu64 " envelopes of type %" PRIu32, name,
              wname, id, sent, n, type);
