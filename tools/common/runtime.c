@@ -45,8 +45,7 @@ void tool_worker_name(const struct airsrt_shm *shm, uint32_t w,
 
     for (; ws != NULL && n + 1 < TOOL_WORKER_NAME_MAX &&
            n < sizeof(ws->name) && ws->name[n] != '\0'; n++)
-        out[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                        "0123456789_.-[]", ws->name[n]) != NULL ?
+        out[n] = strchr(TOOL_GROUP_NAME_CHARS "[]", ws->name[n]) != NULL ?
                  ws->name[n] : '?';
     out[n] = '\0';
 }

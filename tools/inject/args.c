@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "airsrt/address.h"
+#include "supervisor/config.h"
 #include "tools/inject/inject.h"
 
 const char *const inject_fault_names[FAULT_N] = {
@@ -159,9 +160,8 @@ bool inject_worker_syntax_ok(const char *s)
     if (open == NULL)
         return parse_u64(s, AIRSRT_MAX_WORKERS - 1, &v);
     n = (size_t)(open - s);
-    if (n == 0 || n > 47 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789_.-") != n)
+    if (n == 0 || n > AIRSRT_CONFIG_NAME_MAX ||
+        strspn(s, TOOL_GROUP_NAME_CHARS) != n)
         return false;
     n = strlen(open + 1);
     if (n < 2 || open[n] != ']')
@@ -269,7 +269,7 @@ static int set_option(struct inject_opts *o, unsigned bit, const char *v,
                                   v);
         return 0;
     case OPT_FROM:
-        if (strlen(v) >= INJECT_WORKER_MAX || !inject_worker_syntax_ok(v))
+        if (!inject_worker_syntax_ok(v))
             return tool_usage_err(err, len, "--from: \"%.40s\" is not a "
                                   "worker (group[i] or an index)", v);
         strcpy(o->from, v);
@@ -371,12 +371,13 @@ static int take_positional(struct inject_opts *o, const struct cmd_spec *c,
     if (k == 0 && c->cmd == INJECT_FLOOD) {
         if (strlen(v) >= INJECT_NAME_MAX || v[0] == '\0')
             return tool_usage_err(err, len, "flood: \"%.40s\" is not a "
-                                  "name (1 to 87 bytes)", v);
+                                  "name (1 to %u bytes)", v,
+                                  AIRSRT_REGISTRY_NAME_MAX);
         strcpy(o->name, v);
         return 0;
     }
     if (k == 0) {
-        if (strlen(v) >= INJECT_WORKER_MAX || !inject_worker_syntax_ok(v))
+        if (!inject_worker_syntax_ok(v))
             return tool_usage_err(err, len, "%s: \"%.40s\" is not a "
                                   "worker (group[i] or an index)", c->name,
                                   v);
