@@ -49,12 +49,14 @@ void inject_nap(struct inject_ctx *c, uint64_t ms)
 }
 
 /* One line per fault: text, or with --json one object whose fields
- * follow t_ms. Flushed at once, so a reader sees each as it happens. */
+ * follow t_ms. Flushed at once, so a reader sees each as it happens.
+ * json is NULL for the faults chaos never injects (flood, exhaust):
+ * --json comes only with chaos. */
 static void say(struct inject_ctx *c, const char *text, const char *json)
 {
     uint64_t t = c->is_chaos ? ms_since(c->t0_ns) : 0;
 
-    if (c->is_json)
+    if (c->is_json && json != NULL)
         printf("{\"t_ms\":%" PRIu64 ",%s}\n", t, json);
     else if (c->is_chaos)
         printf("+%" PRIu64 ".%03" PRIu64 " %s\n", t / 1000, t % 1000, text);
@@ -397,7 +399,7 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
         struct airsrt_envelope env;
         uint8_t bytes[sizeof(struct airsrt_envelope) + sizeof(uint64_t)];
     } u;
-    char wname[TOOL_WORKER_NAME_MAX], text[384], json[384];
+    char wname[TOOL_WORKER_NAME_MAX], text[384];
     struct airsrt_msgid_gen gen;
     uint32_t id, w;
     uint64_t sent = 0;
@@ -422,11 +424,7 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     snprintf(text, sizeof(text), "flood %s (worker %s, id %" PRIu32 "): sent "
              "%" PRIu64 " of %" PRIu64 " envelopes of type %" PRIu32, name,
              wname, id, sent, n, type);
-    snprintf(json, sizeof(json), "\"fault\":\"flood\",\"name\":\"%s\","
-             "\"worker\":\"%s\",\"index\":%" PRIu32 ",\"sent\":%" PRIu64
-             ",\"count\":%" PRIu64 ",\"type\":%" PRIu32, name, wname, w,
-             sent, n, type);
-    say(c, text, json);
+    say(c, text, NULL);
     if (sent < n) {
         fprintf(stderr, "airsrt-inject: flood: control ring of %s %s after "
                 "%" PRIu64 " envelopes\n", wname, rc == -EAGAIN ?
@@ -510,7 +508,7 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
 {
     uint64_t *full0 = calloc(c->shm.params.nworkers, sizeof(*full0));
     uint64_t t0, filler;
-    char text[256], json[256];
+    char text[256];
     int rc = TOOL_EXIT_OK;
 
     if (full0 == NULL)
@@ -526,10 +524,7 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     snprintf(text, sizeof(text), "exhaust %s (worker %" PRIu32 ", pid %d): "
              "stopped for up to %" PRIu32 " ms", v->name, v->index,
              (int)v->pid, ms);
-    snprintf(json, sizeof(json), "\"fault\":\"exhaust\",\"worker\":\"%s\","
-             "\"index\":%" PRIu32 ",\"pid\":%d,\"ms\":%" PRIu32, v->name,
-             v->index, (int)v->pid, ms);
-    say(c, text, json);
+    say(c, text, NULL);
     if (kill(v->pid, SIGSTOP) < 0) {
         free(full0);
         return TOOL_EXIT_SYSTEM;
