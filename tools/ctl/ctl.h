@@ -72,6 +72,11 @@ void ctl_usage(FILE *f);
 int ctl_postmortem_copy(const struct airsrt_postmortem *src,
                         struct airsrt_postmortem *dst);
 
+/* True if worker w's self page is incarnation inc's (inc from the
+ * worker's slot, not 0): the page names its writer, so one of another
+ * incarnation holds a dead worker's counters, or none yet. */
+bool ctl_self_is_of(const struct airsrt_shm *shm, uint32_t w, uint32_t inc);
+
 /* One flight-recorder entry, decoded and checked. */
 struct ctl_flight {
     uint64_t handled_ns;

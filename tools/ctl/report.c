@@ -155,7 +155,6 @@ int ctl_show_actors(const struct airsrt_shm *shm, uint32_t w, uint32_t top,
                     bool is_json, FILE *f)
 {
     const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
-    const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
     uint32_t inc = atomic_load_explicit(&ws->incarnation, memory_order_relaxed);
     uint64_t now = airsrt_now_ns();
     char name[TOOL_WORKER_NAME_MAX];
@@ -163,8 +162,7 @@ int ctl_show_actors(const struct airsrt_shm *shm, uint32_t w, uint32_t top,
     size_t n = 0, shown;
 
     tool_worker_name(shm, w, name);
-    if (inc != 0 && atomic_load_explicit(&self->incarnation,
-                                         memory_order_relaxed) == inc) {
+    if (ctl_self_is_of(shm, w, inc)) {
         v = actors_collect(shm, w, inc, &n);
         if (v == NULL) {
             fprintf(stderr, "airsrt-ctl: out of memory\n");

@@ -40,6 +40,15 @@ int ctl_postmortem_copy(const struct airsrt_postmortem *src,
     return -EAGAIN;
 }
 
+bool ctl_self_is_of(const struct airsrt_shm *shm, uint32_t w, uint32_t inc)
+{
+    const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
+
+    return inc != 0 &&
+           atomic_load_explicit(&self->incarnation, memory_order_relaxed) ==
+               inc;
+}
+
 static void flight_entry(const struct airsrt_flight_entry *fe,
                          struct ctl_flight *out)
 {
