@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shm/doorbell.h"
 #include "tools/bench/host.h"
 
 #define HOST_POLL_MS  1000

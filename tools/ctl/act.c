@@ -14,7 +14,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "shm/doorbell.h"
 #include "tools/ctl/ctl.h"
 
 /* ---- send ---- */

@@ -40,11 +40,6 @@ static const uint8_t cmd_max[CTL_NCMDS] = {
     [CTL_ACTORS] = 1, [CTL_SEND] = 3, [CTL_POSTMORTEM] = 1,
 };
 
-const char *ctl_cmd_name(enum ctl_cmd cmd)
-{
-    return (unsigned)cmd < CTL_NCMDS ? cmd_names[cmd] : "?";
-}
-
 void ctl_usage(FILE *f)
 {
     fputs("usage: airsrt-ctl -r RUNTIME COMMAND [ARGS]\n"

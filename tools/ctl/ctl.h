@@ -62,8 +62,11 @@ struct ctl_opts {
 int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
               size_t len);
 
-const char *ctl_cmd_name(enum ctl_cmd cmd);
 void ctl_usage(FILE *f);
+
+/* The name at index i of a name table, "?" past its end: i may come
+ * from the segment. */
+#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 /* ---- snap.c: reading the segment ---- */
 

@@ -5,9 +5,7 @@
  * Both read bytes other processes wrote: actors_high and the flight
  * recorder's count are clamped, addresses validated, strings cut.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +21,6 @@ static const char *const actor_states[] = {
     "free", "starting", "running", "stopping", "stopped", "failed",
 };
 static const char *const pm_reasons[] = { "crashed", "hang", "escalated" };
-
-#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 /* ---- actors ---- */
 

@@ -10,15 +10,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bsd/string.h>
 
-#include "airsrt/actor.h"
 #include "shm/registry.h"
 #include "tools/ctl/ctl.h"
 #include "worker/worker_impl.h"
@@ -30,8 +27,6 @@ static const char *const dl_reasons[AIRSRT_DEAD_LETTER_REASONS] = {
     "stale", "expired", "mailbox_full", "unbound", "stopped", "unroutable",
     "late_reply", "no_subscriber",
 };
-
-#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 void ctl_json_str(FILE *f, const char *s)
 {
