@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,10 +52,18 @@ static int payload_get(const struct ctl_opts *o, uint32_t max, uint8_t *buf,
     return 0;
 }
 
-static int send_fail(int code, const char *fmt, const char *a, const char *b)
+static int send_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "airsrt-ctl: " and the reason, one line on stderr; returns code. */
+static int send_fail(int code, const char *fmt, ...)
 {
-    fprintf(stderr, "airsrt-ctl: ");
-    fprintf(stderr, fmt, a, b);
+    va_list ap;
+
+    fputs("airsrt-ctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     return code;
 }
@@ -70,11 +79,11 @@ static int send_resolve(const struct airsrt_shm *shm, const char *name,
                          name, shm->hdr->name);
     if (rc == -EHOSTDOWN)
         return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
-                         "live actor%s; try again", name,
-                         " (its holder may be restarting)");
+                         "live actor (its holder may be restarting); try "
+                         "again", name);
     if (rc < 0)
         return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is being written in "
-                         "the registry%s; try again", name, "");
+                         "the registry; try again", name);
     return 0;
 }
 
@@ -92,7 +101,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
         return rc;
     e = calloc(1, airsrt_envelope_size(max) + 1);
     if (e == NULL)
-        return send_fail(TOOL_EXIT_SYSTEM, "out of memory%s%s", "", "");
+        return send_fail(TOOL_EXIT_SYSTEM, "out of memory");
     rc = payload_get(o, max, e->payload, &len);
     if (rc == -EMSGSIZE) {
         fprintf(stderr, "airsrt-ctl: payload too big: runtime \"%s\" "
@@ -102,8 +111,8 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
     }
     if (rc < 0) {
         free(e);
-        return send_fail(TOOL_EXIT_SYSTEM, "cannot read the payload: %s%s",
-                         strerror(-rc), "");
+        return send_fail(TOOL_EXIT_SYSTEM, "cannot read the payload: %s",
+                         strerror(-rc));
     }
     airsrt_envelope_init(e, o->type, len);
     /* By name: the worker resolves it at delivery (DESIGN.md), so a
