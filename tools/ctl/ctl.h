@@ -92,8 +92,9 @@ struct ctl_flight {
 };
 
 /* The last entries of fr, oldest first, into out (room for
- * AIRSRT_FLIGHT_ENTRIES); returns how many (0 .. K). fr is untrusted:
- * its count is clamped, nothing outside it is read. */
+ * AIRSRT_FLIGHT_ENTRIES = K); returns how many: 0 .. K - 1, since entry
+ * count % K may be half-written (snap.c). fr is untrusted: its count is
+ * clamped, nothing outside it is read. */
 uint32_t ctl_flight_decode(const struct airsrt_flight_recorder *fr,
                            struct ctl_flight out[AIRSRT_FLIGHT_ENTRIES]);
 

@@ -1,8 +1,9 @@
 /*
- * tools/ctl/snap.c - reading what other processes wrote: worker slot
- * names, postmortem records and flight recorders. Nothing here believes
- * a count or a string it read from the segment: each is clamped to the
- * array it came from, and a record that keeps changing is given up on.
+ * tools/ctl/snap.c - reading what other processes wrote: whose a
+ * worker's self page is, postmortem records and flight recorders (slot
+ * names: tools/common). Nothing here believes a count or a string it
+ * read from the segment: each is clamped to the array it came from, and
+ * a record that keeps changing is given up on.
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /*
  * tools/inject/faults.h - the faults of airsrt-inject(1), against an
- * attached segment. Each returns an INJECT_EXIT_* status and prints one
+ * attached segment. Each returns a TOOL_EXIT_* status and prints one
  * line as it injects (say()); errors go to stderr, one line each.
  */
 #ifndef AIRSRT_TOOLS_INJECT_FAULTS_H
