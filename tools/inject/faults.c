@@ -256,8 +256,8 @@ static void corrupt_say(struct inject_ctx *c, const struct victim *v,
     slot_name(c, from, fname);
     snprintf(text, sizeof(text), "corrupt-ring %s (worker %" PRIu32 ") from "
              "%s (worker %" PRIu32 "): %" PRIu64 " bytes at ring offset %"
-             PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name, v->index,
-             fname, from, n, off, unread, seed);
+             PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name,
+             v->index, fname, from, n, off, unread, seed);
     snprintf(json, sizeof(json), "\"fault\":\"corrupt-ring\",\"worker\":"
              "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"from\":\"%s\","
              "\"from_index\":%" PRIu32 ",\"offset\":%" PRIu64 ",\"bytes\":%"
@@ -297,6 +297,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 {
     struct airsrt_ring r;
     uint64_t t0, unread, head, off, n;
+    uint32_t f;
     int rc = TOOL_EXIT_OK;
 
     if (c->shm.params.nworkers < 2 || from == v->index) {
@@ -314,19 +315,16 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
         kill(v->pid, SIGCONT);
         return TOOL_EXIT_SYSTEM;
     }
-    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
-         inject_nap(c, 5)) {
-        uint32_t f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
-
-        if (unread_bytes(c, f, v->index, &r) != 0)
+    /* The last pass's peer and ring are the ones corrupted. */
+    for (t0 = airsrt_now_ns();; inject_nap(c, 5)) {
+        f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
+        unread = unread_bytes(c, f, v->index, &r);
+        if (unread != 0 || *c->stop || ms_since(t0) >= 2000)
             break;
     }
-    if (from == UINT32_MAX)
-        from = busiest_peer(c, v->index);
-    unread = unread_bytes(c, from, v->index, &r);
     if (unread == 0) {
         kill(v->pid, SIGCONT);
-        corrupt_say(c, v, from, 0, 0, 0, seed);
+        corrupt_say(c, v, f, 0, 0, 0, seed);
         fprintf(stderr, "airsrt-inject: corrupt-ring: nothing unread on the "
                 "ring to %s; nothing corrupted\n", v->name);
         return c->is_chaos ? TOOL_EXIT_OK : TOOL_EXIT_SYSTEM;
@@ -334,7 +332,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
     head = atomic_load_explicit(&r.cons->head, memory_order_acquire);
     n = bytes < unread ? bytes : unread;
     off = scribble(&r, head, n, seed);
-    corrupt_say(c, v, from, off, n, unread, seed);
+    corrupt_say(c, v, f, off, n, unread, seed);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
         rc = TOOL_EXIT_SYSTEM;
     return rc;
@@ -467,7 +465,7 @@ static bool all_exhausted(struct inject_ctx *c, uint32_t w,
 
         if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
             continue;
-        used = unread_bytes(c, p, w, &r);
+        used = airsrt_ring_used(&r);
         if (atomic_load_explicit(&r.prod->stats.full_events,
                                  memory_order_relaxed) == full0[p] &&
             r.capacity - used >= EXHAUSTED_FREE)
@@ -488,20 +486,14 @@ static void exhaust_report(struct inject_ctx *c, uint32_t w,
         slot_name(c, p, pname);
         printf("  ring from %s (worker %" PRIu32 "): %" PRIu64 " of %" PRIu64
                " bytes, %" PRIu64 " writes refused\n", pname, p,
-               unread_bytes(c, p, w, &r), r.capacity,
+               airsrt_ring_used(&r), r.capacity,
                atomic_load_explicit(&r.prod->stats.full_events,
                                     memory_order_relaxed) - full0[p]);
     }
-    if (airsrt_shm_ctl_ring(&c->shm, w, &r) == 0) {
-        uint64_t head = atomic_load_explicit(&r.cons->head,
-                                             memory_order_acquire);
-        uint64_t tail = atomic_load_explicit(&r.prod->tail,
-                                             memory_order_acquire);
-
+    if (airsrt_shm_ctl_ring(&c->shm, w, &r) == 0)
         printf("  control ring: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64
-               " filler envelopes)\n", tail >= head ? tail - head : 0,
-               r.capacity, filler);
-    }
+               " filler envelopes)\n", airsrt_ring_used(&r), r.capacity,
+               filler);
 }
 
 int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
