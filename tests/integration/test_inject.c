@@ -692,6 +692,57 @@ Test(inject, flood_delivers_n_envelopes_to_the_name, .timeout = 60,
     cr_assert_eq(rh_stop(SIGTERM), 0);
 }
 
+/* Waits until ledger, registered in pre_start, takes a flood. */
+static void await_ledger(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        inject_rt("flood", "ledger", "1");
+        if (t.status == 0)
+            break;
+        usleep(5000);
+    }
+    cr_assert_eq(t.status, 0, "%s", t.err);
+}
+
+/* A flood waiting on the full control ring of a stopped worker, then
+ * SIGTERM: it says how far it got, nothing on stderr, and exits 0. */
+Test(inject, flood_interrupted_on_a_full_ring_exits_0, .timeout = 60,
+     .fini = rh_fini)
+{
+    static char out[4096], err[4096];
+    const char *args[] = { "-r", NULL, "flood", "ledger", "100000000",
+                           NULL };
+    struct program tool = { .out = out, .out_len = sizeof(out), .err = err,
+                            .err_len = sizeof(err) };
+    struct airsrt_ring r;
+    pid_t pid;
+
+    rh_start("hang_timeout_ms = 60000\n", "[worker b]\nbinary = {BIN}\n"
+             "actor = sink@ledger={DIR}/sink\n");
+    await_started("b[0]", 1);
+    await_ledger();
+    seg_attach();
+    cr_assert_eq(airsrt_shm_ctl_ring(&seg, 0, &r), 0);
+    pid = rh_worker_pid(0);
+    cr_assert_eq(kill(pid, SIGSTOP), 0);
+    args[1] = rh.name;
+    program_start(&tool, wh_build_path("bin/airsrt-inject"), args);
+    for (int i = 0; i < 5000 && airsrt_ring_used(&r) + 1024 < r.capacity;
+         i++)
+        usleep(1000);
+    cr_assert_geq(airsrt_ring_used(&r) + 1024, r.capacity, "never full");
+    cr_assert_eq(kill(tool.pid, SIGTERM), 0);
+    cr_assert_eq(program_wait(&tool), 0, "%s", err);
+    cr_assert_str_eq(err, "");
+    cr_assert(strncmp(out, "flood ledger (worker b[0], id ", 30) == 0, "%s",
+              out);
+    cr_assert(strstr(out, " of 100000000 envelopes of type 1\n") != NULL,
+              "%s", out);
+    cr_assert_eq(kill(pid, SIGCONT), 0);
+    airsrt_shm_detach(&seg);
+    cr_assert_eq(rh_stop(SIGTERM), 0);
+}
+
 Test(inject, exhaust_fills_the_rings_and_loses_nothing, .timeout = 120,
      .fini = rh_fini)
 {

@@ -48,6 +48,25 @@ void inject_nap(struct inject_ctx *c, uint64_t ms)
     }
 }
 
+/*
+ * One turn of a wait that began at t0_ns and gives up after limit_ms:
+ * 0 once it has napped nap_ms (look again), -EINTR at once when SIGINT
+ * or SIGTERM came (*c->stop), -ETIMEDOUT past the limit. Every wait of
+ * a fault goes through here, so that an interruption is never reported
+ * as the fault failing: the caller gives up quietly and the tool exits
+ * 0 (airsrt-inject(1), EXIT STATUS).
+ */
+static int wait_turn(struct inject_ctx *c, uint64_t t0_ns, uint64_t limit_ms,
+                     uint64_t nap_ms)
+{
+    if (*c->stop)
+        return -EINTR;
+    if (ms_since(t0_ns) >= limit_ms)
+        return -ETIMEDOUT;
+    inject_nap(c, nap_ms);
+    return 0;
+}
+
 /* One line per fault: text, or with --json one object whose fields
  * follow t_ms. Flushed at once, so a reader sees each as it happens.
  * json is NULL for the faults chaos never injects (flood, exhaust):
@@ -86,21 +105,18 @@ static pid_t running_pid(const struct inject_ctx *c, uint32_t w)
     return tool_pid_ok(pid) ? pid : 0;
 }
 
-bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
-                       struct victim *v)
+int inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
+                      struct victim *v)
 {
     uint64_t t0 = airsrt_now_ns();
+    int rc;
 
     v->index = index;
     slot_name(c, index, v->name);
-    for (;;) {
-        v->pid = running_pid(c, index);
-        if (v->pid != 0)
-            return true;
-        if (*c->stop || ms_since(t0) >= wait_ms)
-            return false;
-        inject_nap(c, 5);
-    }
+    while ((v->pid = running_pid(c, index)) == 0)
+        if ((rc = wait_turn(c, t0, wait_ms, 5)) < 0)
+            return rc;
+    return 0;
 }
 
 bool inject_fault_injection_on(const struct inject_ctx *c)
@@ -172,6 +188,7 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
                                         memory_order_relaxed);
     char text[256], json[256];
     uint64_t t0;
+    int rc;
 
     snprintf(text, sizeof(text), "kill-in-lock %s (worker %" PRIu32 ", pid "
              "%d) holding the registry lock", v->name, v->index, (int)v->pid);
@@ -185,8 +202,13 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
                               AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK,
                           memory_order_relaxed);
     airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, v->index));
-    for (t0 = airsrt_now_ns(); !has_left(c, v); inject_nap(c, 5)) {
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS) {
+    for (t0 = airsrt_now_ns(); !has_left(c, v);) {
+        rc = wait_turn(c, t0, INJECT_WAIT_MS, 5);
+        /* Interrupted: the request stands, the worker honors it at its
+         * next poll whether we watch or not. */
+        if (rc == -EINTR)
+            break;
+        if (rc < 0) {
             fprintf(stderr, "airsrt-inject: %s (pid %d) did not die within "
                     "%u ms of the request (stopped or hung?)\n", v->name,
                     (int)v->pid, INJECT_WAIT_MS);
@@ -298,7 +320,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
     struct airsrt_ring r;
     uint64_t t0, unread, head, off, n;
     uint32_t f;
-    int rc = TOOL_EXIT_OK;
+    int rc = TOOL_EXIT_OK, wrc = 0;
 
     if (c->shm.params.nworkers < 2 || from == v->index) {
         fprintf(stderr, "airsrt-inject: corrupt-ring: %s has no data ring "
@@ -316,11 +338,15 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
         return TOOL_EXIT_SYSTEM;
     }
     /* The last pass's peer and ring are the ones corrupted. */
-    for (t0 = airsrt_now_ns();; inject_nap(c, 5)) {
+    for (t0 = airsrt_now_ns();;) {
         f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
         unread = unread_bytes(c, f, v->index, &r);
-        if (unread != 0 || *c->stop || ms_since(t0) >= 2000)
+        if (unread != 0 || (wrc = wait_turn(c, t0, 2000, 5)) < 0)
             break;
+    }
+    if (wrc == -EINTR) {
+        kill(v->pid, SIGCONT);
+        return TOOL_EXIT_OK;
     }
     if (unread == 0) {
         kill(v->pid, SIGCONT);
@@ -342,21 +368,22 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 
 /* Sends e through worker w's control ring (airsrt_shm_ctl_send: the
  * doorbell rings after each one), waiting while it is full for at most
- * INJECT_WAIT_MS without progress. 0, or a -errno. */
+ * INJECT_WAIT_MS without progress. 0; -EAGAIN it stayed full; -EINTR
+ * interrupted; another -errno from the send. */
 static int ctl_send_wait(struct inject_ctx *c, uint32_t w,
                          const struct airsrt_envelope *e)
 {
     uint64_t t0 = airsrt_now_ns();
-    int rc;
+    int rc, wrc;
 
-    while ((rc = airsrt_shm_ctl_send(&c->shm, w, e)) == -EAGAIN) {
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
-            return rc;
-        inject_nap(c, 1);
-    }
+    while ((rc = airsrt_shm_ctl_send(&c->shm, w, e)) == -EAGAIN)
+        if ((wrc = wait_turn(c, t0, INJECT_WAIT_MS, 1)) < 0)
+            return wrc == -EINTR ? wrc : rc;
     return rc;
 }
 
+/* The id of name and the worker that holds it. 0; -EINTR interrupted
+ * (nothing said); else the exit status, the reason said. */
 static int flood_resolve(struct inject_ctx *c, const char *name,
                          uint32_t *id, uint32_t *w)
 {
@@ -367,9 +394,12 @@ static int flood_resolve(struct inject_ctx *c, const char *name,
     /* An unbound name waits for its holder's next incarnation. */
     while ((rc = tool_name_resolve(&c->shm, name, id, &a)) == -EAGAIN ||
            rc == -EHOSTDOWN) {
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
+        int wrc = wait_turn(c, t0, INJECT_WAIT_MS, 5);
+
+        if (wrc == -EINTR)
+            return wrc;
+        if (wrc < 0)
             break;
-        inject_nap(c, 5);
     }
     if (rc == -EINVAL) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
@@ -403,6 +433,8 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     uint64_t sent = 0;
     int rc = flood_resolve(c, name, &id, &w);
 
+    if (rc == -EINTR)
+        return TOOL_EXIT_OK;
     if (rc != 0)
         return rc;
     slot_name(c, w, wname);
@@ -411,19 +443,22 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
     /* Ids as airsrt-ctl's (envelope.h): no ring push is faster than one
      * per ns, so the counter never runs ahead of the clock. */
     airsrt_msgid_init(&gen, AIRSRT_MSGID_ORIGIN_TOOL, c->shm.hdr->epoch_ns);
-    for (uint64_t seq = 1; seq <= n && !*c->stop; seq++) {
+    for (uint64_t seq = 1; seq <= n; seq++) {
         memcpy(u.env.payload, &seq, sizeof(seq));
         u.env.message_id = airsrt_msgid_next(&gen);
-        rc = ctl_send_wait(c, w, &u.env);
+        /* Not only when the ring is full: a flood that never waits must
+         * stop too. */
+        rc = *c->stop ? -EINTR : ctl_send_wait(c, w, &u.env);
         if (rc < 0)
             break;
         sent++;
     }
+    /* Interrupted, the line says how far it got, and that is all. */
     snprintf(text, sizeof(text), "flood %s (worker %s, id %" PRIu32 "): sent "
              "%" PRIu64 " of %" PRIu64 " envelopes of type %" PRIu32, name,
              wname, id, sent, n, type);
     say(c, text, NULL);
-    if (sent < n) {
+    if (sent < n && rc != -EINTR) {
         fprintf(stderr, "airsrt-inject: flood: control ring of %s %s after "
                 "%" PRIu64 " envelopes\n", wname, rc == -EAGAIN ?
                 "stayed full" : "refused more", sent);
@@ -522,9 +557,10 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
         return TOOL_EXIT_SYSTEM;
     }
     filler = fill_ctl(c, v->index);
-    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < ms &&
-         !all_exhausted(c, v->index, full0); inject_nap(c, 5))
-        ;
+    /* Interrupted or not, the report and the SIGCONT follow. */
+    for (t0 = airsrt_now_ns(); !all_exhausted(c, v->index, full0);)
+        if (wait_turn(c, t0, ms, 5) < 0)
+            break;
     exhaust_report(c, v->index, full0, filler);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
         rc = TOOL_EXIT_SYSTEM;
