@@ -12,8 +12,10 @@
  * postmortem; a NAME and a TYPE below the reserved range for send), no
  * option of another command (its field keeps its default); and every
  * refusal is a usage error (exit status 100) with a one-line reason.
- * The tool's parser (tools/ctl/args.c, libc only) is compiled in whole.
+ * The tool's parser (tools/ctl/args.c and the pieces it shares with
+ * airsrt-inject, tools/common/args.c; libc only) is compiled in whole.
  */
+#include "tools/common/args.c"
 #include "tools/ctl/args.c"
 
 #include "fuzz/fuzz_input.h"

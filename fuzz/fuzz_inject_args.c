@@ -13,10 +13,11 @@
  * the reserved range, a duration and a rate above 0, fault names known,
  * at most 64 --workers each of the right shape); the chaos schedule for
  * the accepted rate never goes back in time and picks indexes in range.
- * The parser (tools/inject/args.c, libc only) and the schedule
- * (tools/inject/chaos.c) are compiled in whole, so the harness drives
- * exactly the code the tool runs.
+ * The parser (tools/inject/args.c and tools/common/args.c, libc only)
+ * and the schedule (tools/inject/chaos.c) are compiled in whole, so the
+ * harness drives exactly the code the tool runs.
  */
+#include "tools/common/args.c"
 #include "tools/inject/args.c"
 #include "tools/inject/chaos.c"
 
@@ -49,15 +50,18 @@ static void check_accepted(const struct inject_opts *o)
 
     FUZZ_CHECK(o->runtime != NULL && o->runtime[0] != '\0');
     FUZZ_CHECK(o->signal >= 1 && o->signal <= 64);
-    /* Every accepted signal has a printable name. */
+    /* Every accepted signal has a name, whole (not cut to the buffer)
+     * and printable, that parses back to it. */
     inject_signal_name(o->signal, name, sizeof(name));
-    FUZZ_CHECK(name[0] != '\0' && memchr(name, '\0', sizeof(name)) != NULL);
+    FUZZ_CHECK(name[0] != '\0' && strlen(name) + 1 < sizeof(name));
+    for (const char *p = name; *p != '\0'; p++)
+        FUZZ_CHECK(*p >= 0x20 && *p <= 0x7e);
     FUZZ_CHECK(inject_signal_parse(name + (strncmp(name, "SIG", 3) == 0 ? 0
                                                                        : 7))
                == o->signal);
     FUZZ_CHECK(o->bytes >= 1 && o->bytes <= INJECT_BYTES_MAX);
     FUZZ_CHECK(o->ms <= INJECT_STALL_MS_MAX);
-    FUZZ_CHECK(o->type < 0xFFFF0000u);
+    FUZZ_CHECK(o->type < AIRSRT_TYPE_RESERVED);
     FUZZ_CHECK(o->from[0] == '\0' || inject_worker_syntax_ok(o->from));
     FUZZ_CHECK((o->faults & ~((1u << FAULT_N) - 1)) == 0);
     FUZZ_CHECK(o->nworkers <= INJECT_LIST_MAX);

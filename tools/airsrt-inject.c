@@ -9,6 +9,7 @@
  * permission, a fault that could not be done). SIGINT and SIGTERM only
  * set a flag: whatever is stopped is continued, then the tool exits.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,7 +45,9 @@ static int fault_injection_off(const struct inject_ctx *c)
     return TOOL_EXIT_USAGE;
 }
 
-/* The victim of a one-fault command, running. */
+/* The victim of a one-fault command, running: an exit status, and
+ * TOOL_EXIT_OK with v->pid 0 when a stop signal came first (nothing to
+ * do, nothing to say). */
 static int victim_of(struct inject_ctx *c, const char *spec, struct victim *v)
 {
     uint32_t w;
@@ -52,7 +55,7 @@ static int victim_of(struct inject_ctx *c, const char *spec, struct victim *v)
 
     if (rc != 0)
         return rc;
-    if (!inject_victim_get(c, w, INJECT_WAIT_MS, v)) {
+    if (inject_victim_get(c, w, INJECT_WAIT_MS, v) == -ETIMEDOUT) {
         fprintf(stderr, "airsrt-inject: %s (worker %" PRIu32 ") is not "
                 "running\n", v->name, w);
         return TOOL_EXIT_SYSTEM;
@@ -208,8 +211,8 @@ static int chaos(struct inject_ctx *c, const struct inject_opts *o)
             inject_nap(c, st.at_ms - now);
         now = (airsrt_now_ns() - c->t0_ns) / 1000000u;
         if (stop_flag || now >= o->duration_ms ||
-            !inject_victim_get(c, ch.victims[st.victim],
-                               (uint32_t)(o->duration_ms - now), &v))
+            inject_victim_get(c, ch.victims[st.victim],
+                              (uint32_t)(o->duration_ms - now), &v) < 0)
             break;
         chaos_one(c, &st, ch.faults[st.fault], &v);
         ch.by_fault[ch.faults[st.fault]]++;
@@ -230,7 +233,7 @@ static int run(struct inject_ctx *c, const struct inject_opts *o)
         return inject_flood(c, o->name, o->count, o->type);
     if (o->cmd == INJECT_KILL_IN_LOCK && !inject_fault_injection_on(c))
         return fault_injection_off(c);
-    if ((rc = victim_of(c, o->worker, &v)) != 0)
+    if ((rc = victim_of(c, o->worker, &v)) != 0 || v.pid == 0)
         return rc;
     switch (o->cmd) {
     case INJECT_KILL:

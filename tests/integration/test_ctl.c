@@ -736,6 +736,9 @@ Test(ctl, bad_types_exit_100)
     cr_assert_eq(ctl("-r", "x", "send", "n", "99999999999"), 100);
     assert_usage_error("send: type 99999999999 is reserved for the runtime "
                        "or too big (at most 0xfffeffff)");
+    cr_assert_eq(ctl("-r", "x", "send", "n", "0x0x1"), 100);
+    assert_usage_error("send: type 0x0x1 is not a number (decimal or 0x "
+                       "hex)");
 }
 
 Test(ctl, no_such_runtime_exits_111, .fini = harness_fini)

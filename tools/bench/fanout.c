@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tools/bench/host.h"
 
@@ -39,7 +38,6 @@ enum { T_START = 1, T_NEWS, T_ACK };
 enum { V_P50, V_P99, V_T0, V_T_END, V_COUNT };
 
 struct fanout_plan {
-    uint64_t n;                     /* subscribers */
     uint32_t workers;
     uint32_t count[BENCH_MAX_WORKERS];  /* subscribers per worker */
     uint64_t samples, warmup;       /* latency phase publishes */
@@ -277,26 +275,23 @@ static int fanout_kick(struct airsrt_worker *w, void *arg)
     return w->index == 0 ? bench_host_send(w, &pub, T_START) : 0;
 }
 
+/* Publishes not recorded before the latency samples: WARMUP, or a
+ * tenth of the samples when they are few. */
+static uint64_t warmup_of(uint64_t samples)
+{
+    return samples < WARMUP * 10 ? samples / 10 : WARMUP;
+}
+
 static void plan_make(struct fanout_plan *p, const struct bench_opts *o,
                       uint64_t n)
 {
     memset(p, 0, sizeof(*p));
-    p->n = n;
     p->workers = o->workers;
     for (uint32_t w = 0; w < o->workers; w++)
         p->count[w] = (uint32_t)(n / o->workers + (w < n % o->workers));
     p->samples = o->samples;
-    p->warmup = o->samples < WARMUP * 10 ? o->samples / 10 : WARMUP;
+    p->warmup = warmup_of(o->samples);
     p->publishes = o->count;
-}
-
-/* Idle workers spin only if each can have a CPU of its own. */
-static uint64_t fanout_spin_ns(uint32_t workers)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-    return cpus > 0 && workers <= (uint32_t)cpus ? HOST_SPIN_AWAKE_NS
-                                                 : AIRSRT_SPIN_NS_DEFAULT;
 }
 
 static int fanout_figure(const struct bench_opts *o, struct bench_report *rep,
@@ -306,7 +301,7 @@ static int fanout_figure(const struct bench_opts *o, struct bench_report *rep,
     struct bench_host_run run = {
         .nworkers = o->workers, .ring_bytes = o->ring_bytes,
         .types = fanout_types,
-        .wopts = { .spin_ns = fanout_spin_ns(o->workers) },
+        .wopts = { .spin_ns = bench_host_spin_ns(o->workers) },
         .setup = fanout_setup, .kick = fanout_kick, .arg = &plan,
         .finisher = 0, .cpus = cpus,
     };
@@ -361,15 +356,11 @@ int bench_fanout_run(const struct bench_opts *o, struct bench_report *rep)
     bench_report_setup(rep, "latency", "%" PRIu64 " publishes one at a "
                        "time, after %" PRIu64 " not recorded: publish to "
                        "the last subscriber's handle", o->samples,
-                       o->samples < WARMUP * 10 ? o->samples / 10
-                                                : (uint64_t)WARMUP);
+                       warmup_of(o->samples));
     bench_report_setup(rep, "throughput", "%" PRIu64 " publishes, %u in "
                        "flight; copies delivered per second", o->count,
                        WINDOW);
-    bench_report_setup(rep, "idle", "%s", fanout_spin_ns(o->workers) ==
-                       HOST_SPIN_AWAKE_NS ? "workers spin (awake)"
-                       : "workers spin 50 us, then sleep (more workers "
-                         "than CPUs)");
+    bench_host_report_idle(rep, bench_host_spin_ns(o->workers));
     bench_report_setup(rep, "pinning", "%s", pin);
     bench_report_setup(rep, "runs", "%u per figure, fresh segment and "
                        "processes each (spawns not timed); median, min and "

@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shm/doorbell.h"
 #include "tools/bench/host.h"
 
 #define HOST_POLL_MS  1000
@@ -461,6 +460,23 @@ static int hosts_reap(struct hosts *h, int rc)
         }
     }
     return rc;
+}
+
+uint64_t bench_host_spin_ns(uint32_t workers)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return cpus > 0 && workers <= (uint32_t)cpus ? HOST_SPIN_AWAKE_NS
+                                                 : AIRSRT_SPIN_NS_DEFAULT;
+}
+
+void bench_host_report_idle(struct bench_report *rep, uint64_t spin_ns)
+{
+    if (spin_ns == HOST_SPIN_AWAKE_NS)
+        bench_report_setup(rep, "idle", "workers spin (awake)");
+    else
+        bench_report_setup(rep, "idle", "workers spin %" PRIu64 " us, then "
+                           "sleep (more workers than CPUs)", spin_ns / 1000);
 }
 
 int bench_host_run(struct bench_host_run *run)

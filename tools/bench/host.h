@@ -54,6 +54,15 @@ struct bench_host_run {
     uint64_t values[BENCH_MAX_WORKERS][BENCH_MSG_VALUES];
 };
 
+/* The spin_ns of workers that pass one piece of work around (a token,
+ * one publish at a time): awake (HOST_SPIN_AWAKE_NS) only if each of
+ * them can have a CPU of its own, else the runtime's default, so that
+ * idle ones do not take the CPU from the one that holds the work. */
+uint64_t bench_host_spin_ns(uint32_t workers);
+
+/* The report's "idle" setup line for workers that spin spin_ns. */
+void bench_host_report_idle(struct bench_report *rep, uint64_t spin_ns);
+
 /* One run in a fresh segment, as above. 0, or a negative error already
  * explained on stderr (-EINTR: a stop signal). */
 int bench_host_run(struct bench_host_run *run);

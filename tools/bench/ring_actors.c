@@ -21,7 +21,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tools/bench/host.h"
 
@@ -148,16 +147,6 @@ static int ring_kick(struct airsrt_worker *w, void *arg)
     return w->index == 0 ? bench_host_send(w, &first, T_START) : 0;
 }
 
-/* Idle workers spin only if each can have a CPU of its own; else they
- * would take the CPU from the one that holds the token. */
-static uint64_t ring_spin_ns(uint32_t workers)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-    return cpus > 0 && workers <= (uint32_t)cpus ? HOST_SPIN_AWAKE_NS
-                                                 : AIRSRT_SPIN_NS_DEFAULT;
-}
-
 static int ring_figure(const struct bench_opts *o, struct bench_report *rep,
                        uint64_t n, const int *cpus)
 {
@@ -165,7 +154,7 @@ static int ring_figure(const struct bench_opts *o, struct bench_report *rep,
     struct bench_host_run run = {
         .nworkers = o->workers, .ring_bytes = o->ring_bytes,
         .types = ring_types,
-        .wopts = { .spin_ns = ring_spin_ns(o->workers) },
+        .wopts = { .spin_ns = bench_host_spin_ns(o->workers) },
         .setup = ring_setup, .kick = ring_kick, .arg = &plan,
         .finisher = 0, .cpus = cpus,
     };
@@ -207,10 +196,7 @@ int bench_ring_actors_run(const struct bench_opts *o, struct bench_report *rep)
                        "position, checked by every actor", BENCH_PAYLOAD_LEN);
     bench_report_setup(rep, "hops", "%" PRIu64 " per run, rounded up to "
                        "whole laps", o->count);
-    bench_report_setup(rep, "idle", "%s", ring_spin_ns(o->workers) ==
-                       HOST_SPIN_AWAKE_NS ? "workers spin (awake)"
-                       : "workers spin 50 us, then sleep (more workers "
-                         "than CPUs)");
+    bench_host_report_idle(rep, bench_host_spin_ns(o->workers));
     if (o->workers > 1)
         bench_report_setup(rep, "ring", "%u bytes per data ring (%u KiB)",
                            o->ring_bytes, o->ring_bytes >> 10);

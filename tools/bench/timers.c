@@ -21,7 +21,6 @@
  * sends the next, BENCH_WARMUP + --samples times. Both workers spin when
  * idle (awake). A timeout (10 s) or a late reply fails the run.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,11 +56,12 @@ static int armer_start(struct airsrt_ctx *ctx, void *state, const void *arg,
 
     (void)ctx;
     if (len != sizeof(a->cfg))
-        return -EINVAL;
+        return bench_host_fail("armer: a %zu-byte start argument", len);
     memcpy(&a->cfg, arg, sizeof(a->cfg));
     a->ids = malloc(a->cfg.pending * sizeof(*a->ids));
     if (a->ids == NULL)
-        return -ENOMEM;
+        return bench_host_fail("no memory for %" PRIu64 " timer ids",
+                               a->cfg.pending);
     bench_payload_init(a->payload);
     return 0;
 }
@@ -184,11 +184,12 @@ static int caller_start(struct airsrt_ctx *ctx, void *state, const void *arg,
 
     (void)ctx;
     if (len != sizeof(c->cfg))
-        return -EINVAL;
+        return bench_host_fail("caller: a %zu-byte start argument", len);
     memcpy(&c->cfg, arg, sizeof(c->cfg));
     c->samples = malloc((c->cfg.count - BENCH_WARMUP) * sizeof(uint64_t));
     if (c->samples == NULL)
-        return -ENOMEM;
+        return bench_host_fail("no memory for %" PRIu64 " samples",
+                               c->cfg.count - BENCH_WARMUP);
     bench_payload_init(c->payload);
     return 0;
 }

@@ -1,13 +1,22 @@
 /*
- * tools/common/runtime.c - attaching to a runtime and naming its
- * workers, for airsrt-ctl and airsrt-inject (tool.h).
+ * tools/common/runtime.c - attaching to a runtime, naming its workers
+ * and checking the pids it records, for airsrt-ctl and airsrt-inject
+ * (tool.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "shm/registry.h"
 #include "tools/common/tool.h"
+
+bool tool_pid_ok(pid_t pid)
+{
+    return pid > 1 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+}
 
 int tool_attach(struct airsrt_shm *shm, const char *prog, const char *name,
                 bool is_ro)
@@ -36,8 +45,7 @@ void tool_worker_name(const struct airsrt_shm *shm, uint32_t w,
 
     for (; ws != NULL && n + 1 < TOOL_WORKER_NAME_MAX &&
            n < sizeof(ws->name) && ws->name[n] != '\0'; n++)
-        out[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                        "0123456789_.-[]", ws->name[n]) != NULL ?
+        out[n] = strchr(TOOL_GROUP_NAME_CHARS "[]", ws->name[n]) != NULL ?
                  ws->name[n] : '?';
     out[n] = '\0';
 }
@@ -68,4 +76,23 @@ int tool_worker_arg(const struct airsrt_shm *shm, const char *prog,
     fprintf(stderr, "%s: no worker \"%s\" in runtime \"%s\" (give group[i] "
             "or an index below %u)\n", prog, spec, shm->hdr->name, n);
     return TOOL_EXIT_USAGE;
+}
+
+int tool_name_resolve(const struct airsrt_shm *shm, const char *name,
+                      uint32_t *id, struct airsrt_address *holder)
+{
+    struct airsrt_registry reg;
+    int rc = airsrt_registry_open(&reg, shm);
+
+    if (rc == 0)
+        rc = airsrt_registry_resolve(&reg, name, id, holder);
+    if (rc < 0)
+        return rc;
+    /* The entry is checksummed, but the address in it is whatever its
+     * writer put there: only ours to follow if it is whole and local. */
+    if (airsrt_address_is_null(holder) ||
+        airsrt_address_validate(holder) < 0 || holder->node != 0 ||
+        holder->worker >= shm->params.nworkers)
+        return -EHOSTDOWN;
+    return 0;
 }

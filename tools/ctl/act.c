@@ -8,14 +8,13 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <termios.h>
 #include <unistd.h>
 
-#include "shm/doorbell.h"
-#include "shm/registry.h"
 #include "tools/ctl/ctl.h"
 
 /* ---- send ---- */
@@ -53,10 +52,18 @@ static int payload_get(const struct ctl_opts *o, uint32_t max, uint8_t *buf,
     return 0;
 }
 
-static int send_fail(int code, const char *fmt, const char *a, const char *b)
+static int send_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "airsrt-ctl: " and the reason, one line on stderr; returns code. */
+static int send_fail(int code, const char *fmt, ...)
 {
-    fprintf(stderr, "airsrt-ctl: ");
-    fprintf(stderr, fmt, a, b);
+    va_list ap;
+
+    fputs("airsrt-ctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     return code;
 }
@@ -65,23 +72,18 @@ static int send_fail(int code, const char *fmt, const char *a, const char *b)
 static int send_resolve(const struct airsrt_shm *shm, const char *name,
                         uint32_t *id, struct airsrt_address *holder)
 {
-    struct airsrt_registry reg;
-    int rc = airsrt_registry_open(&reg, shm);
+    int rc = tool_name_resolve(shm, name, id, holder);
 
-    if (rc == 0)
-        rc = airsrt_registry_resolve(&reg, name, id, holder);
     if (rc == -EINVAL || rc == -ENOENT)
         return send_fail(TOOL_EXIT_USAGE, "no name \"%s\" in runtime \"%s\"",
                          name, shm->hdr->name);
+    if (rc == -EHOSTDOWN)
+        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
+                         "live actor (its holder may be restarting); try "
+                         "again", name);
     if (rc < 0)
         return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is being written in "
-                         "the registry%s; try again", name, "");
-    if (airsrt_address_is_null(holder) ||
-        airsrt_address_validate(holder) < 0 || holder->node != 0 ||
-        holder->worker >= shm->params.nworkers)
-        return send_fail(TOOL_EXIT_SYSTEM, "name \"%s\" is not bound to a "
-                         "live actor%s; try again", name,
-                         " (its holder may be restarting)");
+                         "the registry; try again", name);
     return 0;
 }
 
@@ -99,7 +101,7 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
         return rc;
     e = calloc(1, airsrt_envelope_size(max) + 1);
     if (e == NULL)
-        return send_fail(TOOL_EXIT_SYSTEM, "out of memory%s%s", "", "");
+        return send_fail(TOOL_EXIT_SYSTEM, "out of memory");
     rc = payload_get(o, max, e->payload, &len);
     if (rc == -EMSGSIZE) {
         fprintf(stderr, "airsrt-ctl: payload too big: runtime \"%s\" "
@@ -109,8 +111,8 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
     }
     if (rc < 0) {
         free(e);
-        return send_fail(TOOL_EXIT_SYSTEM, "cannot read the payload: %s%s",
-                         strerror(-rc), "");
+        return send_fail(TOOL_EXIT_SYSTEM, "cannot read the payload: %s",
+                         strerror(-rc));
     }
     airsrt_envelope_init(e, o->type, len);
     /* By name: the worker resolves it at delivery (DESIGN.md), so a
@@ -133,11 +135,6 @@ int ctl_send(struct airsrt_shm *shm, const struct ctl_opts *o)
 
 /* ---- stop ---- */
 
-static bool pid_is_alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 static bool segment_exists(const char *path)
 {
     int fd = shm_open(path, O_RDONLY, 0);
@@ -151,7 +148,7 @@ int ctl_stop(const struct airsrt_shm *shm, const struct ctl_opts *o)
 {
     pid_t pid = shm->hdr->owner_pid;
 
-    if (!pid_is_alive(pid)) {
+    if (!tool_pid_ok(pid)) {
         fprintf(stderr, "airsrt-ctl: runtime \"%s\" has no live supervisor "
                 "(pid %d is gone)\n", shm->hdr->name, (int)pid);
         return TOOL_EXIT_SYSTEM;
@@ -169,7 +166,7 @@ int ctl_stop(const struct airsrt_shm *shm, const struct ctl_opts *o)
      * We are not its parent and cannot reap it, so its pid may linger
      * as a zombie of somebody else. */
     fflush(stdout);
-    while (segment_exists(shm->path) && pid_is_alive(pid))
+    while (segment_exists(shm->path) && tool_pid_ok(pid))
         usleep(10000);
     printf("runtime \"%s\" stopped\n", shm->hdr->name);
     return 0;
@@ -221,7 +218,7 @@ int ctl_watch(const struct airsrt_shm *shm, const struct ctl_opts *o)
             break;
         if (watch_stop)
             break;
-        if (!pid_is_alive(shm->hdr->owner_pid)) {
+        if (!tool_pid_ok(shm->hdr->owner_pid)) {
             fprintf(stderr, "airsrt-ctl: runtime \"%s\" ended\n",
                     shm->hdr->name);
             code = TOOL_EXIT_SYSTEM;

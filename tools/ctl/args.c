@@ -6,11 +6,9 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "airsrt/message.h"
 #include "tools/ctl/ctl.h"
 
 static const char *const cmd_names[CTL_NCMDS] = {
@@ -42,11 +40,6 @@ static const uint8_t cmd_max[CTL_NCMDS] = {
     [CTL_ACTORS] = 1, [CTL_SEND] = 3, [CTL_POSTMORTEM] = 1,
 };
 
-const char *ctl_cmd_name(enum ctl_cmd cmd)
-{
-    return (unsigned)cmd < CTL_NCMDS ? cmd_names[cmd] : "?";
-}
-
 void ctl_usage(FILE *f)
 {
     fputs("usage: airsrt-ctl -r RUNTIME COMMAND [ARGS]\n"
@@ -65,24 +58,6 @@ void ctl_usage(FILE *f)
           "111 system.\n", f);
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* The reason quotes arguments, which may hold any byte: it stays one
- * printable line (control bytes become '?'). */
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    return TOOL_EXIT_USAGE;
-}
-
 /* A decimal in [min, max], nothing else. */
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
 {
@@ -96,29 +71,6 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
     if (errno != 0 || *end != '\0' || n < min || n > max)
         return -ERANGE;
     *v = (uint32_t)n;
-    return 0;
-}
-
-int ctl_parse_type(const char *s, uint32_t *type)
-{
-    int base = 10;
-    char *end;
-    unsigned long long n;
-
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-    }
-    if (!(s[0] >= '0' && s[0] <= '9') &&
-        !(base == 16 && strchr("abcdefABCDEF", s[0]) && s[0] != '\0'))
-        return -EINVAL;
-    errno = 0;
-    n = strtoull(s, &end, base);
-    if (*end != '\0')
-        return -EINVAL;
-    if (errno != 0 || n >= AIRSRT_TYPE_RESERVED)
-        return -ERANGE;
-    *type = (uint32_t)n;
     return 0;
 }
 
@@ -149,14 +101,15 @@ static int parse_opt(int argc, char *const argv[], int *i,
     else if (strcmp(a, "--count") == 0 && (takes & OPT_COUNT))
         dst = &o->count, min = 1, max = CTL_COUNT_MAX;
     else
-        return fail(err, len, "%s: unknown option %.64s",
-                    cmd_names[o->cmd], a);
+        return tool_usage_err(err, len, "%s: unknown option %.64s",
+                              cmd_names[o->cmd], a);
     if (v == NULL)
-        return fail(err, len, "%s: %s needs a value", cmd_names[o->cmd], a);
+        return tool_usage_err(err, len, "%s: %s needs a value",
+                              cmd_names[o->cmd], a);
     if (parse_u32(v, min, max, dst) < 0)
-        return fail(err, len, "%s: %s takes a number from %" PRIu32
-                    " to %" PRIu32 ", not %.64s", cmd_names[o->cmd], a,
-                    min, max, v);
+        return tool_usage_err(err, len, "%s: %s takes a number from %"
+                              PRIu32 " to %" PRIu32 ", not %.64s",
+                              cmd_names[o->cmd], a, min, max, v);
     (*i)++;
     return 0;
 }
@@ -168,43 +121,20 @@ static int take_operand(struct ctl_opts *o, int n, const char *a, char *err,
     int rc;
 
     if (n >= cmd_max[o->cmd])
-        return fail(err, len, "%s: unexpected argument %.64s",
-                    cmd_names[o->cmd], a);
+        return tool_usage_err(err, len, "%s: unexpected argument %.64s",
+                              cmd_names[o->cmd], a);
     if (o->cmd == CTL_ACTORS || o->cmd == CTL_POSTMORTEM)
         o->worker = a;
     else if (n == 0)
         o->name = a;
-    else if (n == 1 && (rc = ctl_parse_type(a, &o->type)) < 0)
-        return fail(err, len, rc == -ERANGE ?
-                    "send: type %.64s is reserved for the runtime or too "
-                    "big (at most 0xfffeffff)" :
-                    "send: type %.64s is not a number (decimal or 0x hex)",
-                    a);
+    else if (n == 1 && (rc = tool_parse_type(a, &o->type)) < 0)
+        return tool_usage_err(err, len, rc == -ERANGE ?
+                              "send: type %.64s is reserved for the runtime "
+                              "or too big (at most 0xfffeffff)" :
+                              "send: type %.64s is not a number (decimal "
+                              "or 0x hex)", a);
     else if (n == 2)
         o->payload = a;
-    return 0;
-}
-
-static int parse_global(int argc, char *const argv[], int *i,
-                        struct ctl_opts *o, char *err, size_t len)
-{
-    for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
-        const char *a = argv[*i];
-
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            o->cmd = CTL_HELP;
-            return 0;
-        }
-        if (strcmp(a, "-r") == 0 || strcmp(a, "--runtime") == 0) {
-            if (*i + 1 >= argc)
-                return fail(err, len, "%s needs a runtime name", a);
-            o->runtime = argv[++*i];
-        } else if (strncmp(a, "--runtime=", 10) == 0) {
-            o->runtime = a + 10;
-        } else {
-            return fail(err, len, "unknown option %.64s", a);
-        }
-    }
     return 0;
 }
 
@@ -212,22 +142,28 @@ int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
               size_t len)
 {
     int i = 1, n = 0, c, rc;
-    bool is_opts_done = false;
+    bool is_opts_done = false, is_help;
 
     memset(o, 0, sizeof(*o));
     o->top = CTL_TOP_DEFAULT;
     o->interval_ms = CTL_INTERVAL_DEFAULT;
     o->cmd = CTL_NCMDS;
-    rc = parse_global(argc, argv, &i, o, err, len);
-    if (rc != 0 || o->cmd == CTL_HELP)
+    rc = tool_parse_global(argc, argv, &i, &o->runtime, &is_help, err, len);
+    if (rc != 0)
         return rc;
+    if (is_help) {
+        o->cmd = CTL_HELP;
+        return 0;
+    }
+    if (i < argc && argv[i][0] == '-')
+        return tool_usage_err(err, len, "unknown option %.64s", argv[i]);
     if (o->runtime == NULL)
-        return fail(err, len, "which runtime? give -r NAME");
+        return tool_usage_err(err, len, "which runtime? give -r NAME");
     if (i >= argc)
-        return fail(err, len, "no command");
+        return tool_usage_err(err, len, "no command");
     c = find_cmd(argv[i]);
     if (c < 0)
-        return fail(err, len, "unknown command %.64s", argv[i]);
+        return tool_usage_err(err, len, "unknown command %.64s", argv[i]);
     o->cmd = (enum ctl_cmd)c;
     for (i++; i < argc; i++) {
         const char *a = argv[i];
@@ -243,8 +179,8 @@ int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
             return rc;
     }
     if (n < cmd_min[o->cmd])
-        return fail(err, len, "%s: missing %s", cmd_names[o->cmd],
-                    o->cmd == CTL_SEND ? (n == 0 ? "NAME and TYPE" : "TYPE")
-                                       : "WORKER");
+        return tool_usage_err(err, len, "%s: missing %s", cmd_names[o->cmd],
+                              o->cmd == CTL_SEND ?
+                              (n == 0 ? "NAME and TYPE" : "TYPE") : "WORKER");
     return 0;
 }

@@ -62,13 +62,11 @@ struct ctl_opts {
 int ctl_parse(int argc, char *const argv[], struct ctl_opts *o, char *err,
               size_t len);
 
-/* A message type for send: decimal or 0x hex, below the runtime's
- * reserved range. 0 or -EINVAL (not a number), -ERANGE (too big or
- * reserved). */
-int ctl_parse_type(const char *s, uint32_t *type);
-
-const char *ctl_cmd_name(enum ctl_cmd cmd);
 void ctl_usage(FILE *f);
+
+/* The name at index i of a name table, "?" past its end: i may come
+ * from the segment. */
+#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 /* ---- snap.c: reading the segment ---- */
 
@@ -76,6 +74,11 @@ void ctl_usage(FILE *f);
  * -EAGAIN if no whole copy could be had in a few tries. */
 int ctl_postmortem_copy(const struct airsrt_postmortem *src,
                         struct airsrt_postmortem *dst);
+
+/* True if worker w's self page is incarnation inc's (inc from the
+ * worker's slot, not 0): the page names its writer, so one of another
+ * incarnation holds a dead worker's counters, or none yet. */
+bool ctl_self_is_of(const struct airsrt_shm *shm, uint32_t w, uint32_t inc);
 
 /* One flight-recorder entry, decoded and checked. */
 struct ctl_flight {
@@ -89,8 +92,9 @@ struct ctl_flight {
 };
 
 /* The last entries of fr, oldest first, into out (room for
- * AIRSRT_FLIGHT_ENTRIES); returns how many (0 .. K). fr is untrusted:
- * its count is clamped, nothing outside it is read. */
+ * AIRSRT_FLIGHT_ENTRIES = K); returns how many: 0 .. K - 1, since entry
+ * count % K may be half-written (snap.c). fr is untrusted: its count is
+ * clamped, nothing outside it is read. */
 uint32_t ctl_flight_decode(const struct airsrt_flight_recorder *fr,
                            struct ctl_flight out[AIRSRT_FLIGHT_ENTRIES]);
 

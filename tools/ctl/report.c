@@ -5,9 +5,7 @@
  * Both read bytes other processes wrote: actors_high and the flight
  * recorder's count are clamped, addresses validated, strings cut.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +20,6 @@
 static const char *const actor_states[] = {
     "free", "starting", "running", "stopping", "stopped", "failed",
 };
-
-#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 /* ---- actors ---- */
 
@@ -154,7 +150,6 @@ int ctl_show_actors(const struct airsrt_shm *shm, uint32_t w, uint32_t top,
                     bool is_json, FILE *f)
 {
     const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
-    const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
     uint32_t inc = atomic_load_explicit(&ws->incarnation, memory_order_relaxed);
     uint64_t now = airsrt_now_ns();
     char name[TOOL_WORKER_NAME_MAX];
@@ -162,8 +157,7 @@ int ctl_show_actors(const struct airsrt_shm *shm, uint32_t w, uint32_t top,
     size_t n = 0, shown;
 
     tool_worker_name(shm, w, name);
-    if (inc != 0 && atomic_load_explicit(&self->incarnation,
-                                         memory_order_relaxed) == inc) {
+    if (ctl_self_is_of(shm, w, inc)) {
         v = actors_collect(shm, w, inc, &n);
         if (v == NULL) {
             fprintf(stderr, "airsrt-ctl: out of memory\n");

@@ -10,15 +10,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bsd/string.h>
 
-#include "airsrt/actor.h"
 #include "shm/registry.h"
 #include "tools/ctl/ctl.h"
 #include "worker/worker_impl.h"
@@ -30,8 +27,6 @@ static const char *const dl_reasons[AIRSRT_DEAD_LETTER_REASONS] = {
     "stale", "expired", "mailbox_full", "unbound", "stopped", "unroutable",
     "late_reply", "no_subscriber",
 };
-
-#define NAMEOF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
 void ctl_json_str(FILE *f, const char *s)
 {
@@ -85,7 +80,6 @@ struct wrow {
     char name[TOOL_WORKER_NAME_MAX];
     uint32_t state, incarnation, restarts, actors_alive;
     int32_t pid;
-    bool is_live_page;            /* self page of the running incarnation */
     uint64_t inbound_used, inbound_cap, control_used;
     uint64_t in, out, dead[AIRSRT_DEAD_LETTER_REASONS], dead_total;
     int64_t beat_age_ms;          /* -1 = no heartbeat */
@@ -131,11 +125,8 @@ static void row_self(const struct airsrt_shm *shm, uint32_t w, struct wrow *r)
     const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
     uint64_t beat, now = airsrt_now_ns();
 
-    r->is_live_page = r->incarnation != 0 &&
-        atomic_load_explicit(&self->incarnation, memory_order_relaxed) ==
-        r->incarnation;
     r->beat_age_ms = -1;
-    if (!r->is_live_page)
+    if (!ctl_self_is_of(shm, w, r->incarnation))
         return;
     r->actors_alive = atomic_load_explicit(&self->actors_alive,
                                            memory_order_relaxed);
@@ -352,13 +343,10 @@ static bool worker_is_live(const struct airsrt_shm *shm, uint32_t w,
                            uint32_t *inc)
 {
     const struct airsrt_worker_sup *ws = airsrt_shm_worker_sup(shm, w);
-    const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
 
     *inc = atomic_load_explicit(&ws->incarnation, memory_order_relaxed);
     return atomic_load_explicit(&ws->state, memory_order_relaxed) ==
-               AIRSRT_WORKER_RUNNING && *inc != 0 &&
-           atomic_load_explicit(&self->incarnation, memory_order_relaxed) ==
-               *inc;
+               AIRSRT_WORKER_RUNNING && ctl_self_is_of(shm, w, *inc);
 }
 
 static bool worker_subscribes(const struct airsrt_shm *shm, uint32_t w,

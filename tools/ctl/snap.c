@@ -1,8 +1,9 @@
 /*
- * tools/ctl/snap.c - reading what other processes wrote: worker slot
- * names, postmortem records and flight recorders. Nothing here believes
- * a count or a string it read from the segment: each is clamped to the
- * array it came from, and a record that keeps changing is given up on.
+ * tools/ctl/snap.c - reading what other processes wrote: whose a
+ * worker's self page is, postmortem records and flight recorders (slot
+ * names: tools/common). Nothing here believes a count or a string it
+ * read from the segment: each is clamped to the array it came from, and
+ * a record that keeps changing is given up on.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -38,6 +39,15 @@ int ctl_postmortem_copy(const struct airsrt_postmortem *src,
             return 0;
     }
     return -EAGAIN;
+}
+
+bool ctl_self_is_of(const struct airsrt_shm *shm, uint32_t w, uint32_t inc)
+{
+    const struct airsrt_worker_self *self = airsrt_shm_worker_self(shm, w);
+
+    return inc != 0 &&
+           atomic_load_explicit(&self->incarnation, memory_order_relaxed) ==
+               inc;
 }
 
 static void flight_entry(const struct airsrt_flight_entry *fe,

@@ -12,13 +12,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "airsrt/address.h"
+#include "supervisor/config.h"
 #include "tools/inject/inject.h"
 
 const char *const inject_fault_names[FAULT_N] = {
@@ -90,23 +90,6 @@ static const struct sig_name { const char *name; int sig; } sig_names[] = {
     { "SYS", SIGSYS },
 };
 
-static int usage_err(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int usage_err(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    /* It quotes the user's words: keep it one printable line. */
-    for (char *p = err; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    return TOOL_EXIT_USAGE;
-}
-
 void inject_usage(FILE *f)
 {
     fprintf(f, "usage: airsrt-inject -r RUNTIME COMMAND [ARGS] [OPTIONS]\n"
@@ -177,9 +160,8 @@ bool inject_worker_syntax_ok(const char *s)
     if (open == NULL)
         return parse_u64(s, AIRSRT_MAX_WORKERS - 1, &v);
     n = (size_t)(open - s);
-    if (n == 0 || n > 47 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789_.-") != n)
+    if (n == 0 || n > AIRSRT_CONFIG_NAME_MAX ||
+        strspn(s, TOOL_GROUP_NAME_CHARS) != n)
         return false;
     n = strlen(open + 1);
     if (n < 2 || open[n] != ']')
@@ -234,9 +216,9 @@ int inject_faults_parse(const char *s, unsigned *mask, char *err, size_t len)
                 strncmp(p, inject_fault_names[i], n) == 0)
                 f = i;
         if (f == FAULT_N) {
-            usage_err(err, len, "--faults: \"%.*s\" is not a fault (kill, "
-                      "stall, kill-in-lock, corrupt-ring)",
-                      (int)(n > 40 ? 40 : n), p);
+            tool_usage_err(err, len, "--faults: \"%.*s\" is not a fault "
+                           "(kill, stall, kill-in-lock, corrupt-ring)",
+                           (int)(n > 40 ? 40 : n), p);
             return -1;
         }
         *mask |= 1u << f;
@@ -255,17 +237,17 @@ static int parse_workers(struct inject_opts *o, const char *s, char *err,
         size_t n = strcspn(p, ",");
 
         if (o->nworkers == INJECT_LIST_MAX)
-            return usage_err(err, len, "--workers: more than %u workers",
-                             INJECT_LIST_MAX);
+            return tool_usage_err(err, len, "--workers: more than %u "
+                                  "workers", INJECT_LIST_MAX);
         if (n == 0 || n >= INJECT_WORKER_MAX)
-            return usage_err(err, len, "--workers: an empty or too long "
-                             "entry");
+            return tool_usage_err(err, len, "--workers: an empty or too "
+                                  "long entry");
         memcpy(o->workers[o->nworkers], p, n);
         o->workers[o->nworkers][n] = '\0';
         if (!inject_worker_syntax_ok(o->workers[o->nworkers]))
-            return usage_err(err, len, "--workers: \"%.40s\" is not a "
-                             "worker (group[i] or an index)",
-                             o->workers[o->nworkers]);
+            return tool_usage_err(err, len, "--workers: \"%.40s\" is not "
+                                  "a worker (group[i] or an index)",
+                                  o->workers[o->nworkers]);
         o->nworkers++;
         if (p[n] == '\0')
             return 0;
@@ -282,55 +264,58 @@ static int set_option(struct inject_opts *o, unsigned bit, const char *v,
     case OPT_SIGNAL:
         o->signal = inject_signal_parse(v);
         if (o->signal < 0)
-            return usage_err(err, len, "--signal: \"%.40s\" is not a signal "
-                             "(a name such as KILL, or 1 to 64)", v);
+            return tool_usage_err(err, len, "--signal: \"%.40s\" is not a "
+                                  "signal (a name such as KILL, or 1 to 64)",
+                                  v);
         return 0;
     case OPT_FROM:
-        if (strlen(v) >= INJECT_WORKER_MAX || !inject_worker_syntax_ok(v))
-            return usage_err(err, len, "--from: \"%.40s\" is not a worker "
-                             "(group[i] or an index)", v);
+        if (!inject_worker_syntax_ok(v))
+            return tool_usage_err(err, len, "--from: \"%.40s\" is not a "
+                                  "worker (group[i] or an index)", v);
         strcpy(o->from, v);
         return 0;
     case OPT_BYTES:
         if (!parse_u64(v, INJECT_BYTES_MAX, &n) || n == 0)
-            return usage_err(err, len, "--bytes: \"%.40s\" is not 1 to %u",
-                             v, INJECT_BYTES_MAX);
+            return tool_usage_err(err, len, "--bytes: \"%.40s\" is not 1 "
+                                  "to %u", v, INJECT_BYTES_MAX);
         o->bytes = (uint32_t)n;
         return 0;
     case OPT_SEED:
         if (!parse_u64(v, UINT64_MAX, &o->seed))
-            return usage_err(err, len, "--seed: \"%.40s\" is not a decimal "
-                             "number", v);
+            return tool_usage_err(err, len, "--seed: \"%.40s\" is not a "
+                                  "decimal number", v);
         o->has_seed = true;
         return 0;
     case OPT_TYPE:
-        if (!parse_u64(v, UINT32_MAX, &n) || n >= 0xFFFF0000u)
-            return usage_err(err, len, "--type: \"%.40s\" is not a message "
-                             "type (0 to 4294901759)", v);
-        o->type = (uint32_t)n;
+        if (tool_parse_type(v, &o->type) < 0)
+            return tool_usage_err(err, len, "--type: \"%.40s\" is not a "
+                                  "message type (0 to 0xfffeffff, decimal "
+                                  "or 0x hex)", v);
         return 0;
     case OPT_MS:
         if (!parse_u64(v, INJECT_STALL_MS_MAX, &n) || n == 0)
-            return usage_err(err, len, "--ms: \"%.40s\" is not 1 to %u", v,
-                             INJECT_STALL_MS_MAX);
+            return tool_usage_err(err, len, "--ms: \"%.40s\" is not 1 to "
+                                  "%u", v, INJECT_STALL_MS_MAX);
         o->ms = (uint32_t)n;
         return 0;
     case OPT_DURATION:
         if (!parse_seconds_ms(v, INJECT_DURATION_MAX, &o->duration_ms) ||
             o->duration_ms == 0)
-            return usage_err(err, len, "--duration: \"%.40s\" is not "
-                             "seconds above 0 (at most 86400, 3 decimals)",
-                             v);
+            return tool_usage_err(err, len, "--duration: \"%.40s\" is not "
+                                  "seconds above 0 (at most 86400, 3 "
+                                  "decimals)", v);
         return 0;
     case OPT_RATE: {
         char *end;
 
         errno = 0;
         o->rate = strtod(v, &end);
-        if (errno != 0 || end == v || *end != '\0' || !isdigit((unsigned char)v[0]) ||
-            !(o->rate > 0.0) || o->rate > INJECT_RATE_MAX)
-            return usage_err(err, len, "--rate: \"%.40s\" is not faults per "
-                             "second above 0 (at most 1000)", v);
+        if (errno != 0 || end == v || *end != '\0' ||
+            !isdigit((unsigned char)v[0]) || !(o->rate > 0.0) ||
+            o->rate > INJECT_RATE_MAX)
+            return tool_usage_err(err, len, "--rate: \"%.40s\" is not "
+                                  "faults per second above 0 (at most "
+                                  "1000)", v);
         return 0;
     }
     case OPT_FAULTS:
@@ -358,14 +343,14 @@ static int take_option(struct inject_opts *o, const struct cmd_spec *c,
             strncmp(arg, opt_names[k].name, n) == 0)
             on = &opt_names[k];
     if (on == NULL || (c->opts & on->bit) == 0)
-        return usage_err(err, len, "%s takes no option --%.*s", c->name,
-                         (int)(n > 40 ? 40 : n), arg);
+        return tool_usage_err(err, len, "%s takes no option --%.*s",
+                              c->name, (int)(n > 40 ? 40 : n), arg);
     if (*seen & on->bit)
-        return usage_err(err, len, "--%s given twice", on->name);
+        return tool_usage_err(err, len, "--%s given twice", on->name);
     *seen |= on->bit;
     if (!on->has_value) {
         if (eq != NULL)
-            return usage_err(err, len, "--%s takes no value", on->name);
+            return tool_usage_err(err, len, "--%s takes no value", on->name);
         o->is_json = true;
         return 0;
     }
@@ -374,7 +359,7 @@ static int take_option(struct inject_opts *o, const struct cmd_spec *c,
     else if (*i + 1 < argc)
         v = argv[++*i];
     else
-        return usage_err(err, len, "--%s needs a value", on->name);
+        return tool_usage_err(err, len, "--%s needs a value", on->name);
     return set_option(o, on->bit, v, err, len);
 }
 
@@ -385,28 +370,31 @@ static int take_positional(struct inject_opts *o, const struct cmd_spec *c,
 
     if (k == 0 && c->cmd == INJECT_FLOOD) {
         if (strlen(v) >= INJECT_NAME_MAX || v[0] == '\0')
-            return usage_err(err, len, "flood: \"%.40s\" is not a name (1 "
-                             "to 87 bytes)", v);
+            return tool_usage_err(err, len, "flood: \"%.40s\" is not a "
+                                  "name (1 to %u bytes)", v,
+                                  AIRSRT_REGISTRY_NAME_MAX);
         strcpy(o->name, v);
         return 0;
     }
     if (k == 0) {
-        if (strlen(v) >= INJECT_WORKER_MAX || !inject_worker_syntax_ok(v))
-            return usage_err(err, len, "%s: \"%.40s\" is not a worker "
-                             "(group[i] or an index)", c->name, v);
+        if (!inject_worker_syntax_ok(v))
+            return tool_usage_err(err, len, "%s: \"%.40s\" is not a "
+                                  "worker (group[i] or an index)", c->name,
+                                  v);
         strcpy(o->worker, v);
         return 0;
     }
     if (c->cmd == INJECT_STALL) {
         if (!parse_u64(v, INJECT_STALL_MS_MAX, &n) || n == 0)
-            return usage_err(err, len, "stall: \"%.40s\" is not 1 to %u ms",
-                             v, INJECT_STALL_MS_MAX);
+            return tool_usage_err(err, len, "stall: \"%.40s\" is not 1 to "
+                                  "%u ms", v, INJECT_STALL_MS_MAX);
         o->ms = (uint32_t)n;
         return 0;
     }
     if (!parse_u64(v, INJECT_FLOOD_MAX, &n) || n == 0)
-        return usage_err(err, len, "flood: \"%.40s\" is not a count (1 to "
-                         "%llu)", v, (unsigned long long)INJECT_FLOOD_MAX);
+        return tool_usage_err(err, len, "flood: \"%.40s\" is not a count "
+                              "(1 to %llu)", v,
+                              (unsigned long long)INJECT_FLOOD_MAX);
     o->count = n;
     return 0;
 }
@@ -428,18 +416,18 @@ static int parse_command(int argc, char **argv, int i, struct inject_opts *o,
         else if (npos < c->npos)
             rc = take_positional(o, c, npos++, argv[i], err, len);
         else
-            rc = usage_err(err, len, "%s: unexpected argument \"%.40s\"",
-                           c->name, argv[i]);
+            rc = tool_usage_err(err, len, "%s: unexpected argument "
+                                "\"%.40s\"", c->name, argv[i]);
         if (rc != 0)
             return rc;
     }
     if (npos < c->npos)
-        return usage_err(err, len, "usage: airsrt-inject -r RUNTIME %s",
-                         c->synopsis);
+        return tool_usage_err(err, len, "usage: airsrt-inject -r RUNTIME "
+                              "%s", c->synopsis);
     for (size_t k = 0; k < sizeof(opt_names) / sizeof(opt_names[0]); k++)
         if ((c->required & opt_names[k].bit) && !(seen & opt_names[k].bit))
-            return usage_err(err, len, "%s needs --%s", c->name,
-                             opt_names[k].name);
+            return tool_usage_err(err, len, "%s needs --%s", c->name,
+                                  opt_names[k].name);
     return TOOL_EXIT_OK;
 }
 
@@ -454,36 +442,27 @@ static void opts_init(struct inject_opts *o)
 int inject_args_parse(int argc, char **argv, struct inject_opts *o,
                       char *err, size_t len)
 {
-    int i = 1;
+    int i = 1, rc;
+    bool is_help;
 
     opts_init(o);
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            o->cmd = INJECT_HELP;
-            return TOOL_EXIT_OK;
-        }
-        if (strcmp(a, "-r") == 0 || strcmp(a, "--runtime") == 0) {
-            if (i + 1 >= argc)
-                return usage_err(err, len, "%s needs a runtime name", a);
-            o->runtime = argv[++i];
-        } else if (strncmp(a, "--runtime=", 10) == 0) {
-            o->runtime = a + 10;
-        } else if (a[0] == '-') {
-            return usage_err(err, len, "unknown option \"%.40s\"", a);
-        } else {
-            break;
-        }
+    rc = tool_parse_global(argc, argv, &i, &o->runtime, &is_help, err, len);
+    if (rc != 0)
+        return rc;
+    if (is_help) {
+        o->cmd = INJECT_HELP;
+        return TOOL_EXIT_OK;
     }
+    if (i < argc && argv[i][0] == '-')
+        return tool_usage_err(err, len, "unknown option \"%.40s\"", argv[i]);
     if (i == argc)
-        return usage_err(err, len, "no command given");
+        return tool_usage_err(err, len, "no command given");
     for (size_t k = 0; k < NCMDS; k++) {
         if (strcmp(argv[i], cmds[k].name) != 0)
             continue;
         if (o->runtime == NULL || o->runtime[0] == '\0')
-            return usage_err(err, len, "no runtime given (-r RUNTIME)");
+            return tool_usage_err(err, len, "no runtime given (-r RUNTIME)");
         return parse_command(argc, argv, i, o, &cmds[k], err, len);
     }
-    return usage_err(err, len, "unknown command \"%.40s\"", argv[i]);
+    return tool_usage_err(err, len, "unknown command \"%.40s\"", argv[i]);
 }

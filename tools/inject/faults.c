@@ -21,7 +21,6 @@
 
 #include "airsrt/envelope.h"
 #include "shm/doorbell.h"
-#include "shm/registry.h"
 #include "shm/ring.h"
 #include "tools/inject/faults.h"
 
@@ -49,13 +48,34 @@ void inject_nap(struct inject_ctx *c, uint64_t ms)
     }
 }
 
+/*
+ * One turn of a wait that began at t0_ns and gives up after limit_ms:
+ * 0 once it has napped nap_ms (look again), -EINTR at once when SIGINT
+ * or SIGTERM came (*c->stop), -ETIMEDOUT past the limit. Every wait of
+ * a fault goes through here, so that an interruption is never reported
+ * as the fault failing: the caller gives up quietly and the tool exits
+ * 0 (airsrt-inject(1), EXIT STATUS).
+ */
+static int wait_turn(struct inject_ctx *c, uint64_t t0_ns, uint64_t limit_ms,
+                     uint64_t nap_ms)
+{
+    if (*c->stop)
+        return -EINTR;
+    if (ms_since(t0_ns) >= limit_ms)
+        return -ETIMEDOUT;
+    inject_nap(c, nap_ms);
+    return 0;
+}
+
 /* One line per fault: text, or with --json one object whose fields
- * follow t_ms. Flushed at once, so a reader sees each as it happens. */
+ * follow t_ms. Flushed at once, so a reader sees each as it happens.
+ * json is NULL for the faults chaos never injects (flood, exhaust):
+ * --json comes only with chaos. */
 static void say(struct inject_ctx *c, const char *text, const char *json)
 {
     uint64_t t = c->is_chaos ? ms_since(c->t0_ns) : 0;
 
-    if (c->is_json)
+    if (c->is_json && json != NULL)
         printf("{\"t_ms\":%" PRIu64 ",%s}\n", t, json);
     else if (c->is_chaos)
         printf("+%" PRIu64 ".%03" PRIu64 " %s\n", t / 1000, t % 1000, text);
@@ -82,27 +102,21 @@ static pid_t running_pid(const struct inject_ctx *c, uint32_t w)
         AIRSRT_WORKER_RUNNING)
         return 0;
     pid = atomic_load_explicit(&sup->pid, memory_order_relaxed);
-    /* A scribbled pid must never turn a kill into kill(-1) or kill(0). */
-    if (pid <= 1 || pid == getpid() || kill(pid, 0) < 0)
-        return 0;
-    return pid;
+    return tool_pid_ok(pid) ? pid : 0;
 }
 
-bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
-                       struct victim *v)
+int inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
+                      struct victim *v)
 {
     uint64_t t0 = airsrt_now_ns();
+    int rc;
 
     v->index = index;
     slot_name(c, index, v->name);
-    for (;;) {
-        v->pid = running_pid(c, index);
-        if (v->pid != 0)
-            return true;
-        if (*c->stop || ms_since(t0) >= wait_ms)
-            return false;
-        inject_nap(c, 5);
-    }
+    while ((v->pid = running_pid(c, index)) == 0)
+        if ((rc = wait_turn(c, t0, wait_ms, 5)) < 0)
+            return rc;
+    return 0;
 }
 
 bool inject_fault_injection_on(const struct inject_ctx *c)
@@ -174,6 +188,7 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
                                         memory_order_relaxed);
     char text[256], json[256];
     uint64_t t0;
+    int rc;
 
     snprintf(text, sizeof(text), "kill-in-lock %s (worker %" PRIu32 ", pid "
              "%d) holding the registry lock", v->name, v->index, (int)v->pid);
@@ -187,8 +202,13 @@ int inject_kill_in_lock(struct inject_ctx *c, const struct victim *v)
                               AIRSRT_FAULT_DIE_IN_REGISTRY_LOCK,
                           memory_order_relaxed);
     airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, v->index));
-    for (t0 = airsrt_now_ns(); !has_left(c, v); inject_nap(c, 5)) {
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS) {
+    for (t0 = airsrt_now_ns(); !has_left(c, v);) {
+        rc = wait_turn(c, t0, INJECT_WAIT_MS, 5);
+        /* Interrupted: the request stands, the worker honors it at its
+         * next poll whether we watch or not. */
+        if (rc == -EINTR)
+            break;
+        if (rc < 0) {
             fprintf(stderr, "airsrt-inject: %s (pid %d) did not die within "
                     "%u ms of the request (stopped or hung?)\n", v->name,
                     (int)v->pid, INJECT_WAIT_MS);
@@ -258,8 +278,8 @@ static void corrupt_say(struct inject_ctx *c, const struct victim *v,
     slot_name(c, from, fname);
     snprintf(text, sizeof(text), "corrupt-ring %s (worker %" PRIu32 ") from "
              "%s (worker %" PRIu32 "): %" PRIu64 " bytes at ring offset %"
-             PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name, v->index,
-             fname, from, n, off, unread, seed);
+             PRIu64 " (%" PRIu64 " bytes unread), seed %" PRIu64, v->name,
+             v->index, fname, from, n, off, unread, seed);
     snprintf(json, sizeof(json), "\"fault\":\"corrupt-ring\",\"worker\":"
              "\"%s\",\"index\":%" PRIu32 ",\"pid\":%d,\"from\":\"%s\","
              "\"from_index\":%" PRIu32 ",\"offset\":%" PRIu64 ",\"bytes\":%"
@@ -299,7 +319,8 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 {
     struct airsrt_ring r;
     uint64_t t0, unread, head, off, n;
-    int rc = TOOL_EXIT_OK;
+    uint32_t f;
+    int rc = TOOL_EXIT_OK, wrc = 0;
 
     if (c->shm.params.nworkers < 2 || from == v->index) {
         fprintf(stderr, "airsrt-inject: corrupt-ring: %s has no data ring "
@@ -316,19 +337,20 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
         kill(v->pid, SIGCONT);
         return TOOL_EXIT_SYSTEM;
     }
-    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < 2000;
-         inject_nap(c, 5)) {
-        uint32_t f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
-
-        if (unread_bytes(c, f, v->index, &r) != 0)
+    /* The last pass's peer and ring are the ones corrupted. */
+    for (t0 = airsrt_now_ns();;) {
+        f = from != UINT32_MAX ? from : busiest_peer(c, v->index);
+        unread = unread_bytes(c, f, v->index, &r);
+        if (unread != 0 || (wrc = wait_turn(c, t0, 2000, 5)) < 0)
             break;
     }
-    if (from == UINT32_MAX)
-        from = busiest_peer(c, v->index);
-    unread = unread_bytes(c, from, v->index, &r);
+    if (wrc == -EINTR) {
+        kill(v->pid, SIGCONT);
+        return TOOL_EXIT_OK;
+    }
     if (unread == 0) {
         kill(v->pid, SIGCONT);
-        corrupt_say(c, v, from, 0, 0, 0, seed);
+        corrupt_say(c, v, f, 0, 0, 0, seed);
         fprintf(stderr, "airsrt-inject: corrupt-ring: nothing unread on the "
                 "ring to %s; nothing corrupted\n", v->name);
         return c->is_chaos ? TOOL_EXIT_OK : TOOL_EXIT_SYSTEM;
@@ -336,7 +358,7 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
     head = atomic_load_explicit(&r.cons->head, memory_order_acquire);
     n = bytes < unread ? bytes : unread;
     off = scribble(&r, head, n, seed);
-    corrupt_say(c, v, from, off, n, unread, seed);
+    corrupt_say(c, v, f, off, n, unread, seed);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
         rc = TOOL_EXIT_SYSTEM;
     return rc;
@@ -344,51 +366,52 @@ int inject_corrupt_ring(struct inject_ctx *c, const struct victim *v,
 
 /* ---- flood and exhaust: producers on control rings ---- */
 
-/* Pushes e on worker w's control ring, waiting while it is full for at
- * most INJECT_WAIT_MS without progress. 0, or a -errno. */
-static int ctl_push_wait(struct inject_ctx *c, struct airsrt_ring *r,
-                         uint32_t w, const struct airsrt_envelope *e)
+/* Sends e through worker w's control ring (airsrt_shm_ctl_send: the
+ * doorbell rings after each one), waiting while it is full for at most
+ * INJECT_WAIT_MS without progress. 0; -EAGAIN it stayed full; -EINTR
+ * interrupted; another -errno from the send. */
+static int ctl_send_wait(struct inject_ctx *c, uint32_t w,
+                         const struct airsrt_envelope *e)
 {
     uint64_t t0 = airsrt_now_ns();
-    int rc;
+    int rc, wrc;
 
-    while ((rc = airsrt_ctl_push(r, e)) == -EAGAIN) {
-        airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
-            return rc;
-        inject_nap(c, 1);
-    }
+    while ((rc = airsrt_shm_ctl_send(&c->shm, w, e)) == -EAGAIN)
+        if ((wrc = wait_turn(c, t0, INJECT_WAIT_MS, 1)) < 0)
+            return wrc == -EINTR ? wrc : rc;
     return rc;
 }
 
+/* The id of name and the worker that holds it. 0; -EINTR interrupted
+ * (nothing said); else the exit status, the reason said. */
 static int flood_resolve(struct inject_ctx *c, const char *name,
                          uint32_t *id, uint32_t *w)
 {
-    struct airsrt_registry reg;
     struct airsrt_address a;
     uint64_t t0 = airsrt_now_ns();
     int rc;
 
-    if (airsrt_registry_open(&reg, &c->shm) < 0 ||
-        airsrt_registry_name_validate(name) < 0) {
+    /* An unbound name waits for its holder's next incarnation. */
+    while ((rc = tool_name_resolve(&c->shm, name, id, &a)) == -EAGAIN ||
+           rc == -EHOSTDOWN) {
+        int wrc = wait_turn(c, t0, INJECT_WAIT_MS, 5);
+
+        if (wrc == -EINTR)
+            return wrc;
+        if (wrc < 0)
+            break;
+    }
+    if (rc == -EINVAL) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is not a registry "
                 "name\n", name);
         return TOOL_EXIT_USAGE;
     }
-    /* An unbound name waits for its holder's next incarnation. */
-    while ((rc = airsrt_registry_resolve(&reg, name, id, &a)) == -EAGAIN ||
-           (rc == 0 && airsrt_address_is_null(&a))) {
-        if (*c->stop || ms_since(t0) >= INJECT_WAIT_MS)
-            break;
-        inject_nap(c, 5);
-    }
-    if (rc == -ENOENT || rc == -EINVAL) {
+    if (rc == -ENOENT) {
         fprintf(stderr, "airsrt-inject: flood: no name \"%s\" in runtime "
                 "%s\n", name, c->runtime);
         return TOOL_EXIT_USAGE;
     }
-    if (rc < 0 || airsrt_address_is_null(&a) ||
-        a.worker >= c->shm.params.nworkers) {
+    if (rc < 0) {
         fprintf(stderr, "airsrt-inject: flood: \"%s\" is held by no running "
                 "worker\n", name);
         return TOOL_EXIT_SYSTEM;
@@ -404,43 +427,38 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
         struct airsrt_envelope env;
         uint8_t bytes[sizeof(struct airsrt_envelope) + sizeof(uint64_t)];
     } u;
-    char wname[TOOL_WORKER_NAME_MAX], text[384], json[384];
+    char wname[TOOL_WORKER_NAME_MAX], text[384];
     struct airsrt_msgid_gen gen;
-    struct airsrt_ring r;
     uint32_t id, w;
     uint64_t sent = 0;
     int rc = flood_resolve(c, name, &id, &w);
 
+    if (rc == -EINTR)
+        return TOOL_EXIT_OK;
     if (rc != 0)
         return rc;
-    if (airsrt_shm_ctl_ring(&c->shm, w, &r) < 0)
-        return TOOL_EXIT_SYSTEM;
     slot_name(c, w, wname);
     airsrt_envelope_init(&u.env, type, sizeof(uint64_t));
     u.env.recipient_name = id;
     /* Ids as airsrt-ctl's (envelope.h): no ring push is faster than one
      * per ns, so the counter never runs ahead of the clock. */
     airsrt_msgid_init(&gen, AIRSRT_MSGID_ORIGIN_TOOL, c->shm.hdr->epoch_ns);
-    for (uint64_t seq = 1; seq <= n && !*c->stop; seq++) {
+    for (uint64_t seq = 1; seq <= n; seq++) {
         memcpy(u.env.payload, &seq, sizeof(seq));
         u.env.message_id = airsrt_msgid_next(&gen);
-        rc = ctl_push_wait(c, &r, w, &u.env);
+        /* Not only when the ring is full: a flood that never waits must
+         * stop too. */
+        rc = *c->stop ? -EINTR : ctl_send_wait(c, w, &u.env);
         if (rc < 0)
             break;
         sent++;
-        if (seq % 64 == 0)
-            airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
     }
-    airsrt_doorbell_ring(airsrt_shm_doorbell(&c->shm, w));
+    /* Interrupted, the line says how far it got, and that is all. */
     snprintf(text, sizeof(text), "flood %s (worker %s, id %" PRIu32 "): sent "
              "%" PRIu64 " of %" PRIu64 " envelopes of type %" PRIu32, name,
              wname, id, sent, n, type);
-    snprintf(json, sizeof(json), "\"fault\":\"flood\",\"name\":\"%s\","
-             "\"worker\":\"%s\",\"index\":%" PRIu32 ",\"sent\":%" PRIu64
-             ",\"count\":%" PRIu64 ",\"type\":%" PRIu32, name, wname, w,
-             sent, n, type);
-    say(c, text, json);
-    if (sent < n) {
+    say(c, text, NULL);
+    if (sent < n && rc != -EINTR) {
         fprintf(stderr, "airsrt-inject: flood: control ring of %s %s after "
                 "%" PRIu64 " envelopes\n", wname, rc == -EAGAIN ?
                 "stayed full" : "refused more", sent);
@@ -482,7 +500,7 @@ static bool all_exhausted(struct inject_ctx *c, uint32_t w,
 
         if (p == w || airsrt_shm_data_ring(&c->shm, p, w, &r) < 0)
             continue;
-        used = unread_bytes(c, p, w, &r);
+        used = airsrt_ring_used(&r);
         if (atomic_load_explicit(&r.prod->stats.full_events,
                                  memory_order_relaxed) == full0[p] &&
             r.capacity - used >= EXHAUSTED_FREE)
@@ -503,27 +521,21 @@ static void exhaust_report(struct inject_ctx *c, uint32_t w,
         slot_name(c, p, pname);
         printf("  ring from %s (worker %" PRIu32 "): %" PRIu64 " of %" PRIu64
                " bytes, %" PRIu64 " writes refused\n", pname, p,
-               unread_bytes(c, p, w, &r), r.capacity,
+               airsrt_ring_used(&r), r.capacity,
                atomic_load_explicit(&r.prod->stats.full_events,
                                     memory_order_relaxed) - full0[p]);
     }
-    if (airsrt_shm_ctl_ring(&c->shm, w, &r) == 0) {
-        uint64_t head = atomic_load_explicit(&r.cons->head,
-                                             memory_order_acquire);
-        uint64_t tail = atomic_load_explicit(&r.prod->tail,
-                                             memory_order_acquire);
-
+    if (airsrt_shm_ctl_ring(&c->shm, w, &r) == 0)
         printf("  control ring: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64
-               " filler envelopes)\n", tail >= head ? tail - head : 0,
-               r.capacity, filler);
-    }
+               " filler envelopes)\n", airsrt_ring_used(&r), r.capacity,
+               filler);
 }
 
 int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
 {
     uint64_t *full0 = calloc(c->shm.params.nworkers, sizeof(*full0));
     uint64_t t0, filler;
-    char text[256], json[256];
+    char text[256];
     int rc = TOOL_EXIT_OK;
 
     if (full0 == NULL)
@@ -539,18 +551,16 @@ int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms)
     snprintf(text, sizeof(text), "exhaust %s (worker %" PRIu32 ", pid %d): "
              "stopped for up to %" PRIu32 " ms", v->name, v->index,
              (int)v->pid, ms);
-    snprintf(json, sizeof(json), "\"fault\":\"exhaust\",\"worker\":\"%s\","
-             "\"index\":%" PRIu32 ",\"pid\":%d,\"ms\":%" PRIu32, v->name,
-             v->index, (int)v->pid, ms);
-    say(c, text, json);
+    say(c, text, NULL);
     if (kill(v->pid, SIGSTOP) < 0) {
         free(full0);
         return TOOL_EXIT_SYSTEM;
     }
     filler = fill_ctl(c, v->index);
-    for (t0 = airsrt_now_ns(); !*c->stop && ms_since(t0) < ms &&
-         !all_exhausted(c, v->index, full0); inject_nap(c, 5))
-        ;
+    /* Interrupted or not, the report and the SIGCONT follow. */
+    for (t0 = airsrt_now_ns(); !all_exhausted(c, v->index, full0);)
+        if (wait_turn(c, t0, ms, 5) < 0)
+            break;
     exhaust_report(c, v->index, full0, filler);
     if (kill(v->pid, SIGCONT) < 0 && errno != ESRCH)
         rc = TOOL_EXIT_SYSTEM;

@@ -1,6 +1,6 @@
 /*
  * tools/inject/faults.h - the faults of airsrt-inject(1), against an
- * attached segment. Each returns an INJECT_EXIT_* status and prints one
+ * attached segment. Each returns a TOOL_EXIT_* status and prints one
  * line as it injects (say()); errors go to stderr, one line each.
  */
 #ifndef AIRSRT_TOOLS_INJECT_FAULTS_H
@@ -27,14 +27,17 @@ struct inject_ctx {
 /* A resolved victim. */
 struct victim {
     uint32_t index;
-    pid_t pid;
+    pid_t pid;                            /* its slot said running, and
+                                             tool_pid_ok(): the only pids
+                                             the faults signal */
     char name[TOOL_WORKER_NAME_MAX];
 };
 
-/* Fills v for worker index, waiting up to wait_ms for it to be running;
- * false (v->pid 0) if it is not. */
-bool inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
-                       struct victim *v);
+/* Fills v for worker index, waiting up to wait_ms for it to be running.
+ * 0; -ETIMEDOUT it was not; -EINTR a stop signal came first (v->pid 0
+ * either way). */
+int inject_victim_get(struct inject_ctx *c, uint32_t index, uint32_t wait_ms,
+                      struct victim *v);
 
 bool inject_fault_injection_on(const struct inject_ctx *c);
 
@@ -48,7 +51,9 @@ int inject_flood(struct inject_ctx *c, const char *name, uint64_t n,
                  uint32_t type);
 int inject_exhaust(struct inject_ctx *c, const struct victim *v, uint32_t ms);
 
-/* Sleeps ms, in short naps that end early when *c->stop is set. */
+/* Sleeps ms, in short naps that end early when *c->stop is set. The
+ * faults wait through it; none reports an interruption as its failure,
+ * and each returns TOOL_EXIT_OK after one, stopped workers continued. */
 void inject_nap(struct inject_ctx *c, uint64_t ms);
 
 #endif

@@ -15,11 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "shm/registry.h"
 #include "tools/common/tool.h"
 
 #define INJECT_ERR_MAX       256u
 #define INJECT_WORKER_MAX    80u    /* a WORKER argument, NUL included */
-#define INJECT_NAME_MAX      88u    /* a registry name, NUL included */
+/* A registry name (flood NAME), NUL included. */
+#define INJECT_NAME_MAX      (AIRSRT_REGISTRY_NAME_MAX + 1u)
 #define INJECT_LIST_MAX      64u    /* entries of --workers */
 #define INJECT_STALL_MS_MAX  3600000u
 #define INJECT_BYTES_MAX     (1u << 20)
@@ -83,8 +85,9 @@ int inject_args_parse(int argc, char **argv, struct inject_opts *o,
                       char *err, size_t len);
 
 /* WORKER syntax: a decimal index below AIRSRT_MAX_WORKERS, or
- * "group[i]" (group 1 to 47 of A-Z a-z 0-9 _ . -, i decimal); shorter
- * than INJECT_WORKER_MAX in all. */
+ * "group[i]" (group a config group name: 1 to AIRSRT_CONFIG_NAME_MAX of
+ * TOOL_GROUP_NAME_CHARS; i decimal); shorter than INJECT_WORKER_MAX in
+ * all. */
 bool inject_worker_syntax_ok(const char *s);
 
 /* A signal name (KILL, SIGKILL; case-insensitive) or number 1 .. 64;
