@@ -75,19 +75,13 @@ static void check_accepted(int id, const struct bench_opts *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), *argv[MAX_ARGS + 2];
+    char **argv;
     struct bench_opts o = { .do_pin = true };
-    int argc = 1, id, rc;
+    int argc, id, rc;
 
-    if (text == NULL)
+    argv = fuzz_argv(data, size, "airsrt-bench", MAX_ARGS, &argc);
+    if (argv == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    argv[0] = "airsrt-bench";
-    for (char *p = text; argc <= MAX_ARGS && p <= text + size;
-         p += strlen(p) + 1)
-        argv[argc++] = p;
-    argv[argc] = NULL;
     optind = 0;             /* glibc: start getopt afresh */
     id = bench_parse_command(argc, argv, &o, &rc);
     if (id >= 0) {
@@ -97,6 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(rc == EXIT_USAGE || rc == 0);
     }
-    free(text);
+    free(argv);
     return 0;
 }

@@ -51,19 +51,13 @@ static void check_accepted(const struct ctl_opts *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), *argv[MAX_ARGS + 2], err[256];
+    char **argv, err[256];
     struct ctl_opts o;
-    int argc = 1, rc;
+    int argc, rc;
 
-    if (text == NULL)
+    argv = fuzz_argv(data, size, "airsrt-ctl", MAX_ARGS, &argc);
+    if (argv == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    argv[0] = "airsrt-ctl";
-    for (char *p = text; argc <= MAX_ARGS && p <= text + size;
-         p += strlen(p) + 1)
-        argv[argc++] = p;
-    argv[argc] = NULL;
     err[0] = '\0';
     rc = ctl_parse(argc, argv, &o, err, sizeof(err));
     if (rc == 0) {
@@ -72,6 +66,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc == TOOL_EXIT_USAGE);
         FUZZ_CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
     }
-    free(text);
+    free(argv);
     return 0;
 }

@@ -93,21 +93,15 @@ static void check_accepted(const struct inject_opts *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1), *argv[MAX_ARGS + 2];
+    char **argv;
     static struct inject_opts o;
     char err[INJECT_ERR_MAX];
     unsigned mask;
-    int argc = 1, rc;
+    int argc, rc;
 
-    if (text == NULL)
+    argv = fuzz_argv(data, size, "airsrt-inject", MAX_ARGS, &argc);
+    if (argv == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    argv[0] = "airsrt-inject";
-    for (char *p = text; argc <= MAX_ARGS && p <= text + size;
-         p += strlen(p) + 1)
-        argv[argc++] = p;
-    argv[argc] = NULL;
     err[0] = '\0';
     rc = inject_args_parse(argc, argv, &o, err, sizeof(err));
     if (rc == TOOL_EXIT_USAGE) {
@@ -127,6 +121,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (inject_faults_parse(argv[i], &mask, err, sizeof(err)) == 0)
             FUZZ_CHECK(mask != 0 && (mask & ~((1u << FAULT_N) - 1)) == 0);
     }
-    free(text);
+    free(argv);
     return 0;
 }

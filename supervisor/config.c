@@ -48,8 +48,6 @@
 #define MS_MAX          3600000u      /* one hour */
 #define NO_ERROR        UINT_MAX      /* err_order when nothing is wrong */
 #define FILE_LEVEL      (UINT_MAX - 1) /* order of errors without a line */
-#define NAME_CHARS      "abcdefghijklmnopqrstuvwxyz" \
-                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 enum sect_kind { SECT_NONE = 0, SECT_RUNTIME, SECT_SUPERVISOR, SECT_WORKER };
 
@@ -222,7 +220,7 @@ static bool is_name(const char *s, size_t len)
     if (len == 0 || len > AIRSRT_CONFIG_NAME_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (s[i] == '\0' || strchr(NAME_CHARS, s[i]) == NULL)
+        if (s[i] == '\0' || strchr(AIRSRT_CONFIG_NAME_CHARS, s[i]) == NULL)
             return false;
     return true;
 }
@@ -594,7 +592,7 @@ static bool is_type_name(const char *s, size_t len)
     if (len == 0 || len > AIRSRT_TYPE_NAME_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (strchr(NAME_CHARS, s[i]) == NULL)
+        if (strchr(AIRSRT_CONFIG_NAME_CHARS, s[i]) == NULL)
             return false;
     return true;
 }

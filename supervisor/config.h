@@ -32,6 +32,9 @@
 #include "shm/segment.h"
 
 #define AIRSRT_CONFIG_NAME_MAX   47u    /* supervisor and group names */
+/* The bytes a supervisor or group name may hold. */
+#define AIRSRT_CONFIG_NAME_CHARS "abcdefghijklmnopqrstuvwxyz" \
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define AIRSRT_CONFIG_ERR_MAX    512u
 /* The longest start list (airsrt/worker.h) a worker can be given, NUL
  * included: a load refuses actor lines that would make a longer one. */

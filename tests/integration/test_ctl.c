@@ -24,6 +24,7 @@
 
 #include "shm/segment.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/json_check.h"
 #include "tests/lib/program.h"
 #include "tests/lib/run_harness.h"
 #include "tests/lib/worker_harness.h"
@@ -125,78 +126,10 @@ static void mask_status(char *buf)
     mask(buf, OUT, " ([0-9]+ms +)[^ ]+$", "BEAT    ");
 }
 
-/* ---- a tiny JSON check: the whole text is one well-formed value ---- */
-
-static const char *json_value(const char *p);
-
-static const char *json_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *json_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    for (; *p && *p != '"'; p++)
-        if (*p == '\\' && *++p == '\0')
-            return NULL;
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *json_list(const char *p, char close, bool is_obj)
-{
-    p = json_ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (is_obj) {
-            p = json_string(json_ws(p));
-            if (p == NULL || *(p = json_ws(p)) != ':')
-                return NULL;
-            p++;
-        }
-        p = json_value(p);
-        if (p == NULL)
-            return NULL;
-        p = json_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-    }
-}
-
-static const char *json_value(const char *p)
-{
-    p = json_ws(p);
-    if (*p == '{')
-        return json_list(p, '}', true);
-    if (*p == '[')
-        return json_list(p, ']', false);
-    if (*p == '"')
-        return json_string(p);
-    if (strncmp(p, "null", 4) == 0 || strncmp(p, "true", 4) == 0)
-        return p + 4;
-    if (strncmp(p, "false", 5) == 0)
-        return p + 5;
-    if (*p == '-' || (*p >= '0' && *p <= '9')) {
-        char *end;
-
-        strtod(p, &end);
-        return end;
-    }
-    return NULL;
-}
-
+/* The whole text is one well-formed JSON value (tests/lib/json_check.h). */
 static void assert_json(const char *text)
 {
-    const char *end = json_value(text);
-
-    cr_assert_not_null(end, "not JSON: %s", text);
-    cr_assert_str_eq(json_ws(end), "", "trailing bytes after JSON: %s", text);
+    cr_assert(json_check(text), "not one JSON value: %s", text);
 }
 
 static int count_of(const char *hay, const char *needle)

@@ -5,7 +5,6 @@
  * chaos schedule replayed from its seed, and golden text for every
  * usage error and refusal.
  */
-#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -763,28 +762,6 @@ Test(inject, exhaust_fills_the_rings_and_loses_nothing, .timeout = 120,
 
 /* ---- chaos ---- */
 
-/* A JSON line's string or number field, as text; "" when absent. */
-static void json_field(const char *ln, const char *key, char *out, size_t len)
-{
-    char pat[64];
-    const char *p;
-    size_t n = 0;
-
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    out[0] = '\0';
-    p = strstr(ln, pat);
-    if (p == NULL)
-        return;
-    p += strlen(pat);
-    if (*p == '"')
-        for (p++; *p != '"' && *p != '\0' && n + 1 < len; p++)
-            out[n++] = *p;
-    else
-        for (; (isdigit((unsigned char)*p) || *p == '-') && n + 1 < len; p++)
-            out[n++] = *p;
-    out[n] = '\0';
-}
-
 /* Runs chaos with --json on a fresh runtime; returns the fault sequence
  * as "fault:worker " pairs, checking each line's shape. */
 static void chaos_run(char *seq, size_t len, uint64_t *nfaults)
@@ -811,8 +788,8 @@ static void chaos_run(char *seq, size_t len, uint64_t *nfaults)
             cr_assert(strstr(ln, "\"by_fault\":{") != NULL);
             continue;
         }
-        json_field(ln, "fault", f, sizeof(f));
-        json_field(ln, "worker", w, sizeof(w));
+        rh_field_str(ln, "fault", f, sizeof(f));
+        rh_field_str(ln, "worker", w, sizeof(w));
         cr_assert_geq(rh_field_long(ln, "t_ms"), last_t, "%s", ln);
         last_t = rh_field_long(ln, "t_ms");
         cr_assert(strcmp(f, "kill") == 0 || strcmp(f, "stall") == 0, "%s",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shm/registry.h"
+#include "supervisor/config.h"
 #include "tools/common/tool.h"
 
 bool tool_pid_ok(pid_t pid)
@@ -45,7 +46,7 @@ void tool_worker_name(const struct airsrt_shm *shm, uint32_t w,
 
     for (; ws != NULL && n + 1 < TOOL_WORKER_NAME_MAX &&
            n < sizeof(ws->name) && ws->name[n] != '\0'; n++)
-        out[n] = strchr(TOOL_GROUP_NAME_CHARS "[]", ws->name[n]) != NULL ?
+        out[n] = strchr(AIRSRT_CONFIG_NAME_CHARS "[]", ws->name[n]) != NULL ?
                  ws->name[n] : '?';
     out[n] = '\0';
 }

@@ -25,11 +25,6 @@
 #define TOOL_EXIT_SYSTEM  111
 
 #define TOOL_WORKER_NAME_MAX 64u        /* a slot name, NUL included */
-/* The bytes of a config group name: supervisor/config.c's NAME_CHARS,
- * which supervisor/config.h does not export. A slot name is a group
- * name and "[i]". */
-#define TOOL_GROUP_NAME_CHARS "abcdefghijklmnopqrstuvwxyz" \
-                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 /* ---- args.c: the command line, libc only ---- */
 

@@ -161,7 +161,7 @@ bool inject_worker_syntax_ok(const char *s)
         return parse_u64(s, AIRSRT_MAX_WORKERS - 1, &v);
     n = (size_t)(open - s);
     if (n == 0 || n > AIRSRT_CONFIG_NAME_MAX ||
-        strspn(s, TOOL_GROUP_NAME_CHARS) != n)
+        strspn(s, AIRSRT_CONFIG_NAME_CHARS) != n)
         return false;
     n = strlen(open + 1);
     if (n < 2 || open[n] != ']')

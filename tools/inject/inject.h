@@ -86,7 +86,7 @@ int inject_args_parse(int argc, char **argv, struct inject_opts *o,
 
 /* WORKER syntax: a decimal index below AIRSRT_MAX_WORKERS, or
  * "group[i]" (group a config group name: 1 to AIRSRT_CONFIG_NAME_MAX of
- * TOOL_GROUP_NAME_CHARS; i decimal); shorter than INJECT_WORKER_MAX in
+ * AIRSRT_CONFIG_NAME_CHARS; i decimal); shorter than INJECT_WORKER_MAX in
  * all. */
 bool inject_worker_syntax_ok(const char *s);
 
