@@ -121,18 +121,22 @@ int airsrt_pool_join(struct airsrt_ctx *ctx, const char *pool)
 {
     struct airsrt_worker *w = ctx->w;
     struct actor *a = ctx->a;
-    uint32_t id;
+    uint32_t id, gen;
     int rc;
 
     if (a == NULL || airsrt_registry_name_validate(pool) < 0)
         return -EINVAL;
+    if (a->pool_id != 0) {
+        /* Only looked up: a refused join must not leave a new pool
+         * registered for ever. */
+        rc = pool_find(w, pool, &id, &gen);
+        if (rc == -ENOENT || (rc == 0 && id != a->pool_id))
+            return -EBUSY;
+        return rc;
+    }
     rc = pool_make(w, pool, &id);
     if (rc < 0)
         return rc;
-    if (a->pool_id == id)
-        return 0;
-    if (a->pool_id != 0)
-        return -EBUSY;
     set_member(w, a, id);
     return 0;
 }
