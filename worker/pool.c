@@ -37,7 +37,10 @@
 struct pool_node {
     RB_ENTRY(pool_node) link;
     uint32_t id;                    /* registry id */
-    uint32_t reg_gen;               /* of its entry when resolved */
+    uint32_t reg_gen;               /* of its entry, read before the
+                                       entry was: generations only grow,
+                                       so one caught odd (mid-write)
+                                       never matches again */
     uint64_t epoch;
     bool is_valid;
     size_t cursor;
@@ -81,41 +84,7 @@ void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a)
         set_member(w, a, 0);
 }
 
-/* ---- the registry side ---- */
-
-/* The id of pool name and its entry's generation. 0; -ENOENT no such
- * pool; -EEXIST the name is something else; -EAGAIN torn. */
-static int pool_find(struct airsrt_worker *w, const char *name, uint32_t *id,
-                     uint32_t *gen)
-{
-    struct airsrt_registry_record rec;
-    int rc = airsrt__names_resolve(w, name, id, NULL);
-
-    if (rc < 0)
-        return rc;
-    *gen = airsrt_registry_generation(&w->reg, *id);
-    rc = airsrt__names_read(w, *id, &rec);
-    if (rc == -EBADMSG)
-        rc = -EAGAIN;
-    if (rc < 0)
-        return rc;
-    if (strcmp(rec.name, name) != 0)
-        return -EAGAIN;     /* its id moved on between the two reads */
-    return rec.kind == AIRSRT_REGISTRY_POOL ? 0 : -EEXIST;
-}
-
-/* The id of pool name, made (unbound) if it does not exist yet. */
-static int pool_make(struct airsrt_worker *w, const char *name, uint32_t *id)
-{
-    static const struct airsrt_address nobody;
-    uint32_t gen;
-    int rc = pool_find(w, name, id, &gen);
-
-    if (rc == -ENOENT)
-        rc = airsrt_registry_register(&w->reg, name, AIRSRT_REGISTRY_POOL,
-                                      &nobody, id);
-    return rc;
-}
+/* ---- joining ---- */
 
 int airsrt_pool_join(struct airsrt_ctx *ctx, const char *pool)
 {
@@ -129,12 +98,14 @@ int airsrt_pool_join(struct airsrt_ctx *ctx, const char *pool)
     if (a->pool_id != 0) {
         /* Only looked up: a refused join must not leave a new pool
          * registered for ever. */
-        rc = pool_find(w, pool, &id, &gen);
+        rc = airsrt__names_group_id(w, pool, AIRSRT_REGISTRY_POOL, false,
+                                    &id, &gen);
         if (rc == -ENOENT || (rc == 0 && id != a->pool_id))
             return -EBUSY;
         return rc;
     }
-    rc = pool_make(w, pool, &id);
+    rc = airsrt__names_group_id(w, pool, AIRSRT_REGISTRY_POOL, true, &id,
+                                &gen);
     if (rc < 0)
         return rc;
     set_member(w, a, id);
@@ -316,12 +287,13 @@ static int node_get(struct airsrt_worker *w, const char *name,
         return -EINVAL;
     strlcpy(key.name, name, sizeof(key.name));
     p = RB_FIND(pool_tree, &w->pool_tree, &key);
-    if (p != NULL && (p->reg_gen & 1) == 0 &&
+    if (p != NULL &&
         airsrt_registry_generation(&w->reg, p->id) == p->reg_gen) {
         *out = p;
         return 0;
     }
-    rc = pool_find(w, name, &id, &gen);
+    rc = airsrt__names_group_id(w, name, AIRSRT_REGISTRY_POOL, false, &id,
+                                &gen);
     if (rc == -EEXIST)
         rc = -ENOENT;       /* a name, but not a pool's */
     if (rc < 0)

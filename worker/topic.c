@@ -156,18 +156,20 @@ void airsrt__topic_bind(struct airsrt_worker *w)
 
 /* ---- topics by name ---- */
 
-/* Whether t's registry entry is still the topic t->name, and its
- * generation as of before the look. 0, -EAGAIN, or -ESTALE. */
-static int topic_verify(struct airsrt_worker *w, struct topic *t)
+/* Whether t's registry entry is still the topic t->name: 0 (its
+ * generation refreshed), -EAGAIN, or -ESTALE. */
+static int topic_check(struct airsrt_worker *w, struct topic *t)
 {
-    struct airsrt_registry_record rec;
-    uint32_t gen = airsrt_registry_generation(&w->reg, t->id);
-    int rc = airsrt_registry_lookup(&w->reg, t->id, &rec);
+    uint32_t id, gen;
+    int rc;
 
+    if (airsrt_registry_generation(&w->reg, t->id) == t->generation)
+        return 0;
+    rc = airsrt__names_group_id(w, t->name, AIRSRT_REGISTRY_TOPIC, false,
+                                &id, &gen);
     if (rc == -EAGAIN)
         return rc;
-    if (rc < 0 || rec.kind != AIRSRT_REGISTRY_TOPIC ||
-        strncmp(rec.name, t->name, sizeof(rec.name)) != 0)
+    if (rc < 0 || id != t->id)
         return -ESTALE;
     t->generation = gen;
     return 0;
@@ -181,46 +183,28 @@ static void topic_free(struct airsrt_worker *w, struct topic *t)
     free(t);
 }
 
-/* The registry id of name, made a topic if create. */
-static int topic_find_id(struct airsrt_worker *w, const char *name,
-                         bool create, uint32_t *id)
-{
-    static const struct airsrt_address nobody;
-    struct airsrt_registry_record rec;
-    int rc;
-
-    if (create)
-        return airsrt_registry_register(&w->reg, name, AIRSRT_REGISTRY_TOPIC,
-                                        &nobody, id);
-    rc = airsrt_registry_resolve(&w->reg, name, id, NULL);
-    if (rc < 0)
-        return rc;
-    rc = airsrt_registry_lookup(&w->reg, *id, &rec);
-    if (rc == -EAGAIN)
-        return rc;
-    return rc == 0 && rec.kind == AIRSRT_REGISTRY_TOPIC ? 0 : -EEXIST;
-}
-
+/* A node for topic name, from the registry (registered first if
+ * create). */
 static int topic_add(struct airsrt_worker *w, const char *name, bool create,
                      struct topic **out)
 {
-    struct topic *t = calloc(1, sizeof(*t));
-    int rc;
+    struct topic *t;
+    uint32_t id, gen;
+    int rc = airsrt__names_group_id(w, name, AIRSRT_REGISTRY_TOPIC, create,
+                                    &id, &gen);
 
+    if (rc < 0)
+        return rc;
+    t = calloc(1, sizeof(*t));
     if (t == NULL)
         return -ENOMEM;
     strlcpy(t->name, name, sizeof(t->name));
     TAILQ_INIT(&t->subs);
-    rc = topic_find_id(w, name, create, &t->id);
-    if (rc == 0)
-        rc = topic_verify(w, t);
-    if (rc == -ESTALE)
-        rc = -EAGAIN;   /* changed right after we found it */
-    if (rc == 0 && RB_INSERT(topic_id_tree, &w->topics, t) != NULL)
-        rc = -EEXIST;   /* its id was another topic's: unregistered */
-    if (rc < 0) {
+    t->id = id;
+    t->generation = gen;
+    if (RB_INSERT(topic_id_tree, &w->topics, t) != NULL) {
         free(t);
-        return rc;
+        return -EEXIST; /* its id was another topic's: unregistered */
     }
     RB_INSERT(topic_name_tree, &w->topic_names, t);
     *out = t;
@@ -245,10 +229,7 @@ static int topic_get(struct airsrt_worker *w, const char *name, bool create,
     strlcpy(key.name, name, sizeof(key.name));
     t = RB_FIND(topic_name_tree, &w->topic_names, &key);
     if (t != NULL) {
-        if (airsrt_registry_generation(&w->reg, t->id) == t->generation)
-            rc = 0;
-        else
-            rc = topic_verify(w, t);
+        rc = topic_check(w, t);
         if (rc != -ESTALE || t->nsubs > 0) {
             *out = t;
             return rc == -ESTALE ? -EEXIST : rc;

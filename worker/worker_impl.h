@@ -637,6 +637,18 @@ int airsrt__names_resolve(struct airsrt_worker *w, const char *name,
 int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
                        struct airsrt_registry_record *rec);
 
+/*
+ * The registry id of group name (kind AIRSRT_REGISTRY_POOL or
+ * AIRSRT_REGISTRY_TOPIC, bound to nobody) and its entry's generation as
+ * of before the entry was read; registered first if is_create and the
+ * name does not exist. 0; -ENOENT no such name (not is_create); -EEXIST
+ * the name is of another kind; -EAGAIN torn, or changed while read;
+ * -ENOSPC and -errno as airsrt_registry_register.
+ */
+int airsrt__names_group_id(struct airsrt_worker *w, const char *name,
+                           uint32_t kind, bool is_create, uint32_t *id,
+                           uint32_t *gen);
+
 /* Allocates the id cache ahead of the first send (it maps zero pages:
  * ids never used cost no memory). -ENOMEM. */
 int airsrt__names_init(struct airsrt_worker *w);
