@@ -163,6 +163,16 @@ int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
 
 /* ---- groups: pools and topics ---- */
 
+/* Pairs with the acquire loads of groups_epoch in pool.c
+ * members_rebuild() and members_fresh() and topic.c peers_refresh(): a
+ * sender that loads the new epoch sees every page written before this
+ * (shm/registry.h, groups_epoch). */
+void airsrt__groups_announce(struct airsrt_worker *w)
+{
+    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
+                              memory_order_release);
+}
+
 /* Whether entry id is group name of kind, and its generation as of
  * before the read. */
 static int group_check(struct airsrt_worker *w, const char *name,

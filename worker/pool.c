@@ -57,25 +57,12 @@ AIRSRT_RB_GENERATE_STATIC(pool_tree, pool_node, link, node_cmp)
 
 /* ---- announcing memberships ---- */
 
-/* Pairs with the acquire in members_fresh(): a sender that loads the new
- * epoch sees every actors entry written before this. */
-static void announce(struct airsrt_worker *w)
-{
-    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
-                              memory_order_release);
-}
-
 static void set_member(struct airsrt_worker *w, struct actor *a, uint32_t id)
 {
     a->pool_id = id;
     atomic_store_explicit(&w->stats[a->addr.slot].pool_id, id,
                           memory_order_relaxed);
-    announce(w);
-}
-
-void airsrt__pools_announce(struct airsrt_worker *w)
-{
-    announce(w);
+    airsrt__groups_announce(w);
 }
 
 void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a)
@@ -215,8 +202,8 @@ static int addr_cmp(const void *pa, const void *pb)
 /* Scans every worker for the members of p, as of groups_epoch now. */
 static int members_rebuild(struct airsrt_worker *w, struct pool_node *p)
 {
-    /* Pairs with the release in announce(): what was announced up to
-     * this epoch is in the pages read below. */
+    /* Pairs with the release in airsrt__groups_announce(): what was
+     * announced up to this epoch is in the pages read below. */
     uint64_t epoch = atomic_load_explicit(&w->reg.hdr->groups_epoch,
                                           memory_order_acquire);
 

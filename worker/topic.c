@@ -143,15 +143,7 @@ static void page_publish(struct airsrt_worker *w)
     }
     atomic_store_explicit(&p->ntopics, n, memory_order_relaxed);
     atomic_store_explicit(&p->seq, seq + 1u, memory_order_release);
-    /* After the list: a publisher that loads the new epoch (acquire)
-     * reads the new list. */
-    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
-                              memory_order_release);
-}
-
-void airsrt__topic_bind(struct airsrt_worker *w)
-{
-    page_publish(w);
+    airsrt__groups_announce(w);     /* after the list */
 }
 
 /* ---- topics by name ---- */
@@ -442,7 +434,7 @@ static bool ids_have(const uint32_t *ids, int n, uint32_t id)
 /* Rebuilds t's peers unless the epoch says they are still right. */
 static int peers_refresh(struct airsrt_worker *w, struct topic *t)
 {
-    /* Pairs with the release fetch_add in page_publish(): every list
+    /* Pairs with the release in airsrt__groups_announce(): every list
      * announced by this epoch is visible to the reads below. */
     uint64_t epoch = atomic_load_explicit(&w->reg.hdr->groups_epoch,
                                           memory_order_acquire);

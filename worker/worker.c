@@ -284,8 +284,9 @@ int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
                                      memory_order_relaxed);
     stats_reset(w, prev_high);
     self_init(w);
-    airsrt__pools_announce(w);
-    airsrt__topic_bind(w);
+    /* Our pool memberships (the actors region) and topic list (the self
+     * page) are empty now: one announcement covers both. */
+    airsrt__groups_announce(w);
     airsrt_doorbell_reset(w->bell);
     w->parent_checked_ns = airsrt_now_ns();
     return 0;

@@ -638,6 +638,16 @@ int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
                        struct airsrt_registry_record *rec);
 
 /*
+ * Adds 1 to the registry's groups_epoch (release): after this worker
+ * rewrote what it publishes of its pools and topics (actors entries'
+ * pool_id, the topic list of its self page); and once at bind, after the
+ * actors region was cleared and the self page rewritten (its topic list
+ * empty), so that senders stop counting on the members and subscribers
+ * of its previous incarnation.
+ */
+void airsrt__groups_announce(struct airsrt_worker *w);
+
+/*
  * The registry id of group name (kind AIRSRT_REGISTRY_POOL or
  * AIRSRT_REGISTRY_TOPIC, bound to nobody) and its entry's generation as
  * of before the entry was read; registered first if is_create and the
@@ -682,10 +692,6 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
 /* a stops: it leaves its pool, if any (announced). */
 void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a);
 
-/* Announces this incarnation's (empty) memberships: at bind, after the
- * actors region was cleared. */
-void airsrt__pools_announce(struct airsrt_worker *w);
-
 /* Worker `worker`'s incarnation `incarnation` died: cached members are
  * looked up again at their next use. */
 void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
@@ -694,11 +700,6 @@ void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
 void airsrt__pools_fini(struct airsrt_worker *w);
 
 /* ---- topic.c: pub/sub (airsrt/topic.h) ---- */
-
-/* At bind, after the self page was rewritten: publishes our (empty) list
- * of topics and bumps the registry's groups_epoch, so that publishers
- * stop counting on the subscribers of our previous incarnation. */
-void airsrt__topic_bind(struct airsrt_worker *w);
 
 /* Routes an AIRSRT_ENV_F_TOPIC envelope that arrived from a ring: a copy
  * to each local subscriber, else a dead letter (no subscriber, or

@@ -361,3 +361,30 @@ Test(topic, page_read_clamps_the_count_and_gives_up_on_odd_seq,
     atomic_store(&p.ntopics, 2);
     cr_assert_eq(airsrt__topic_page_read(&p, ids), 2);
 }
+
+Test(topic, a_new_incarnation_lists_nothing_and_announces_once,
+     .timeout = 30)
+{
+    uint32_t ids[AIRSRT_WORKER_TOPICS_MAX];
+    struct airsrt_registry_hdr *hdr;
+    struct airsrt_address a;
+    uint64_t before;
+
+    unit_open(types, 0, NULL);
+    hdr = unit_w->reg.hdr;          /* in the segment: outlives unit_w */
+    a = unit_spawn(unit_ctx(), &sub, NULL);
+    cr_assert_eq(subscribe(&a, "news"), 0);
+    cr_assert_eq(listed(ids), 1);
+    /* The worker ends with its subscriber (closing stops nothing, as a
+     * crash would); its next incarnation binds in the same slot. */
+    unit_close();
+    wh_incarnate(0, 2);
+    before = atomic_load(&hdr->groups_epoch);
+    unit_w = wh_open(0, types, NULL);
+    cr_assert_eq(listed(ids), 0, "the last incarnation's list stayed");
+    cr_assert_eq(atomic_load(&hdr->groups_epoch), before + 1,
+                 "bind announced %llu times",
+                 (unsigned long long)(atomic_load(&hdr->groups_epoch) -
+                                      before));
+    unit_close();
+}
