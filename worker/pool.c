@@ -12,11 +12,13 @@
  * to the registry's groups_epoch after the entry is written.
  *
  * A sender caches, per pool, the members it found by scanning every
- * worker's actors region, and keeps them while groups_epoch is the same
- * (and no worker was reported down). The list is sorted by address, so
- * every sender sees the same order; the consistent hash is rendezvous
- * hashing (the member with the highest hash of key and address wins),
- * which moves only the keys a joining member wins or a leaving one had.
+ * worker's actors region, and keeps them while groups_epoch is the same:
+ * the supervisor bumps it too, after it marked a dead worker's slot
+ * (which the scan skips) and before it tells anyone. The list is sorted
+ * by address, so every sender sees the same order; the consistent hash
+ * is rendezvous hashing (the member with the highest hash of key and
+ * address wins), which moves only the keys a joining member wins or a
+ * leaving one had.
  *
  * What other workers wrote is untrusted: the scan is bounded by the
  * region this process computed, never by a count read from it, and only
@@ -237,30 +239,6 @@ static int members_fresh(struct airsrt_worker *w, struct pool_node *p)
     return members_rebuild(w, p);
 }
 
-/* True if p's members include one of that worker, of that incarnation
- * or an older one. */
-static bool has_member_of(const struct pool_node *p, uint32_t worker,
-                          uint32_t incarnation)
-{
-    for (size_t i = 0; i < p->members.n; i++)
-        if (p->members.v[i].worker == worker &&
-            p->members.v[i].incarnation <= incarnation)
-            return true;
-    return false;
-}
-
-/* Only the lists that hold the dead incarnation's members are scanned
- * again, at their next use: the others are still right. */
-void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
-                                 uint32_t incarnation)
-{
-    struct pool_node *p;
-
-    RB_FOREACH(p, pool_tree, &w->pool_tree)
-        if (has_member_of(p, worker, incarnation))
-            p->is_valid = false;
-}
-
 /* This worker's node for pool name, its id checked against the registry
  * (an id stays a pool's unless the pool is unregistered). */
 static int node_get(struct airsrt_worker *w, const char *name,
@@ -440,31 +418,22 @@ static size_t pick(const struct airsrt_worker *w, struct pool_node *p,
     return at;
 }
 
-/* True if the worker of member a still runs the incarnation a names. */
-static bool member_worker_up(const struct airsrt_worker *w,
-                             const struct airsrt_address *a)
-{
-    return a->worker == w->index ||
-           worker_up(w, a->worker) == a->incarnation;
-}
-
-/* Picks a member of p whose worker is up: a worker seen down since the
- * list was built (killed, not yet announced) makes it be built again. */
+/* Picks a member of p. A worker's death needs no check here: the
+ * supervisor marks its slot down, then bumps groups_epoch, and only then
+ * tells anyone (supervisor/recovery.c), so the cache is stale as soon as
+ * the death is known. */
 static int choose(struct airsrt_worker *w, struct pool_node *p,
                   enum airsrt_pool_strategy s, const void *key,
                   size_t key_len, struct airsrt_address *to)
 {
     int rc = members_fresh(w, p);
 
-    for (int tries = 0; rc == 0 && tries < 2; tries++) {
-        if (p->members.n == 0)
-            return -EHOSTDOWN;
-        *to = p->members.v[pick(w, p, s, key, key_len)];
-        if (member_worker_up(w, to))
-            return 0;
-        rc = members_rebuild(w, p);
-    }
-    return rc < 0 ? rc : 0;     /* a worker went down twice: send anyway */
+    if (rc < 0)
+        return rc;
+    if (p->members.n == 0)
+        return -EHOSTDOWN;
+    *to = p->members.v[pick(w, p, s, key, key_len)];
+    return 0;
 }
 
 int airsrt_pool_send(struct airsrt_ctx *ctx, const char *pool,

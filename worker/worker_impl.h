@@ -692,11 +692,6 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
 /* a stops: it leaves its pool, if any (announced). */
 void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a);
 
-/* Worker `worker`'s incarnation `incarnation` died: cached members are
- * looked up again at their next use. */
-void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
-                                 uint32_t incarnation);
-
 void airsrt__pools_fini(struct airsrt_worker *w);
 
 /* ---- topic.c: pub/sub (airsrt/topic.h) ---- */
