@@ -163,9 +163,9 @@ int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
 
 /* ---- groups: pools and topics ---- */
 
-/* Pairs with the acquire loads of groups_epoch in pool.c
- * members_rebuild() and members_fresh() and topic.c peers_refresh(): a
- * sender that loads the new epoch sees every page written before this
+/* Pairs with the acquire loads of groups_epoch that start a rebuild
+ * (pool.c members_rebuild(), topic.c peers_refresh()): a sender that
+ * loads the new epoch sees every page written before this
  * (shm/registry.h, groups_epoch). */
 void airsrt__groups_announce(struct airsrt_worker *w)
 {

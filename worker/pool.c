@@ -141,13 +141,16 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
                       uint32_t incarnation, uint32_t pool_id,
                       struct pool_members *out)
 {
-    uint32_t high = atomic_load_explicit(&self->actors_high,
-                                         memory_order_relaxed);
+    uint32_t high;
 
+    /* Pairs with the release store that ends the worker's self_init()
+     * (worker.c): seeing this incarnation, we see the entries its
+     * previous one left cleared, and read actors_high after it. */
     if (pool_id == 0 || incarnation == 0 || worker >= AIRSRT_MAX_WORKERS ||
-        atomic_load_explicit(&self->incarnation, memory_order_relaxed) !=
+        atomic_load_explicit(&self->incarnation, memory_order_acquire) !=
             incarnation)
         return 0;
+    high = atomic_load_explicit(&self->actors_high, memory_order_relaxed);
     if (actors_max > AIRSRT_MAX_ACTOR_SLOT)
         actors_max = AIRSRT_MAX_ACTOR_SLOT;
     if (high > actors_max + 1)
