@@ -6,9 +6,10 @@
  * Local state, one thread: a node per topic this worker has seen (by
  * subscribing or publishing), in two trees (by registry id, by name);
  * each node keeps its subscribers in subscription order (a TAILQ), and
- * each subscribing actor has a node (by slot) listing its subscriptions,
- * so that a stop unsubscribes it without a scan. A subscription node
- * belongs to both lists at once and is freed when it leaves them.
+ * each subscribing actor lists its subscriptions (struct actor
+ * topic_subs), so that a stop unsubscribes it without a scan. A
+ * subscription node belongs to both lists at once and is freed when it
+ * leaves them.
  *
  * Shared state: the ids of the topics this worker has subscribers of, in
  * its self page under a seqlock (struct airsrt_worker_topics in
@@ -72,13 +73,6 @@ struct topic {
     char name[AIRSRT_REGISTRY_NAME_MAX + 1];
 };
 
-/* An actor with at least one subscription. */
-struct topic_actor {
-    RB_ENTRY(topic_actor) link;
-    uint32_t slot;
-    LIST_HEAD(, topic_sub) subs;
-};
-
 static int id_cmp(const struct topic *a, const struct topic *b)
 {
     return (a->id > b->id) - (a->id < b->id);
@@ -89,14 +83,8 @@ static int name_cmp(const struct topic *a, const struct topic *b)
     return strcmp(a->name, b->name);
 }
 
-static int slot_cmp(const struct topic_actor *a, const struct topic_actor *b)
-{
-    return (a->slot > b->slot) - (a->slot < b->slot);
-}
-
 AIRSRT_RB_GENERATE_STATIC(topic_id_tree, topic, by_id, id_cmp)
 AIRSRT_RB_GENERATE_STATIC(topic_name_tree, topic, by_name, name_cmp)
-AIRSRT_RB_GENERATE_STATIC(topic_actor_tree, topic_actor, link, slot_cmp)
 
 /* ---- the shared list ---- */
 
@@ -243,48 +231,21 @@ int airsrt_topic_id(struct airsrt_ctx *ctx, const char *topic, uint32_t *id)
 
 /* ---- subscribing ---- */
 
-static struct topic_actor *actor_node(struct airsrt_worker *w, uint32_t slot)
-{
-    struct topic_actor key = { .slot = slot };
-
-    return RB_FIND(topic_actor_tree, &w->topic_actors, &key);
-}
-
-static struct topic_sub *sub_find(struct topic_actor *ta,
+static struct topic_sub *sub_find(const struct actor *a,
                                   const struct topic *t)
 {
     struct topic_sub *s;
 
-    if (ta == NULL)
-        return NULL;
-    LIST_FOREACH(s, &ta->subs, in_actor) {
+    LIST_FOREACH(s, &a->topic_subs, in_actor) {
         if (s->topic == t)
             return s;
     }
     return NULL;
 }
 
-/* The node of actor a, made if it has none. */
-static struct topic_actor *actor_node_get(struct airsrt_worker *w,
-                                          struct actor *a)
-{
-    struct topic_actor *ta = actor_node(w, a->addr.slot);
-
-    if (ta != NULL)
-        return ta;
-    ta = calloc(1, sizeof(*ta));
-    if (ta == NULL)
-        return NULL;
-    ta->slot = a->addr.slot;
-    LIST_INIT(&ta->subs);
-    RB_INSERT(topic_actor_tree, &w->topic_actors, ta);
-    return ta;
-}
-
 int airsrt_subscribe(struct airsrt_ctx *ctx, const char *topic)
 {
     struct airsrt_worker *w = ctx->w;
-    struct topic_actor *ta;
     struct topic_sub *s;
     struct topic *t;
     int rc;
@@ -294,18 +255,17 @@ int airsrt_subscribe(struct airsrt_ctx *ctx, const char *topic)
     rc = topic_get(w, topic, true, &t);
     if (rc < 0)
         return rc;
-    if (sub_find(actor_node(w, ctx->a->addr.slot), t) != NULL)
+    if (sub_find(ctx->a, t) != NULL)
         return 0;
     if (t->nsubs == 0 && w->topics_live >= AIRSRT_WORKER_TOPICS_MAX)
         return -ENOSPC;
-    ta = actor_node_get(w, ctx->a);
-    s = ta != NULL ? malloc(sizeof(*s)) : NULL;
+    s = malloc(sizeof(*s));
     if (s == NULL)
-        return -ENOMEM; /* an empty actor node goes when the actor stops */
+        return -ENOMEM;
     s->topic = t;
     s->addr = ctx->a->addr;
     TAILQ_INSERT_TAIL(&t->subs, s, in_topic);
-    LIST_INSERT_HEAD(&ta->subs, s, in_actor);
+    LIST_INSERT_HEAD(&ctx->a->topic_subs, s, in_actor);
     if (t->nsubs++ == 0) {
         w->topics_live++;
         page_publish(w);
@@ -328,19 +288,9 @@ static void sub_remove(struct airsrt_worker *w, struct topic_sub *s)
     }
 }
 
-static void actor_node_drop_if_empty(struct airsrt_worker *w,
-                                     struct topic_actor *ta)
-{
-    if (LIST_EMPTY(&ta->subs)) {
-        RB_REMOVE(topic_actor_tree, &w->topic_actors, ta);
-        free(ta);
-    }
-}
-
 int airsrt_unsubscribe(struct airsrt_ctx *ctx, const char *topic)
 {
     struct airsrt_worker *w = ctx->w;
-    struct topic_actor *ta;
     struct topic key, *t;
     struct topic_sub *s;
 
@@ -349,24 +299,17 @@ int airsrt_unsubscribe(struct airsrt_ctx *ctx, const char *topic)
     /* A topic with a subscriber here is in the tree: no registry read. */
     strlcpy(key.name, topic, sizeof(key.name));
     t = RB_FIND(topic_name_tree, &w->topic_names, &key);
-    ta = actor_node(w, ctx->a->addr.slot);
-    s = t != NULL ? sub_find(ta, t) : NULL;
+    s = t != NULL ? sub_find(ctx->a, t) : NULL;
     if (s == NULL)
         return -ENOENT;
     sub_remove(w, s);
-    actor_node_drop_if_empty(w, ta);
     return 0;
 }
 
 void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a)
 {
-    struct topic_actor *ta = actor_node(w, a->addr.slot);
-
-    if (ta == NULL)
-        return;
-    while (!LIST_EMPTY(&ta->subs))
-        sub_remove(w, LIST_FIRST(&ta->subs));
-    actor_node_drop_if_empty(w, ta);
+    while (!LIST_EMPTY(&a->topic_subs))
+        sub_remove(w, LIST_FIRST(&a->topic_subs));
 }
 
 /* ---- fan-out in this worker ---- */
@@ -539,21 +482,18 @@ int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
     return reached;
 }
 
+/* Each subscription is freed from its topic's list: the actors' lists
+ * may be gone already (airsrt__actor_table_fini). */
 void airsrt__topic_fini(struct airsrt_worker *w)
 {
-    struct topic_actor *ta, *tnext;
     struct topic *t, *next;
+    struct topic_sub *s;
 
-    RB_FOREACH_SAFE(ta, topic_actor_tree, &w->topic_actors, tnext) {
-        while (!LIST_EMPTY(&ta->subs)) {
-            struct topic_sub *s = LIST_FIRST(&ta->subs);
-
-            LIST_REMOVE(s, in_actor);
+    RB_FOREACH_SAFE(t, topic_id_tree, &w->topics, next) {
+        while ((s = TAILQ_FIRST(&t->subs)) != NULL) {
+            TAILQ_REMOVE(&t->subs, s, in_topic);
             free(s);
         }
-        RB_REMOVE(topic_actor_tree, &w->topic_actors, ta);
-        free(ta);
-    }
-    RB_FOREACH_SAFE(t, topic_id_tree, &w->topics, next)
         topic_free(w, t);
+    }
 }

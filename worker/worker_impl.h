@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bsd/sys/queue.h>
 #include <bsd/sys/tree.h>
 
 #include "airsrt/airsrt.h"
@@ -67,6 +68,8 @@ struct msg_pool {
     struct msg *free[AIRSRT_POOL_CLASSES];
     uint32_t nfree[AIRSRT_POOL_CLASSES];
 };
+
+struct topic_sub;
 
 /*
  * One actor slot. Slot numbers are the slot field of addresses; slot 0 is
@@ -116,6 +119,10 @@ struct actor {
     /* ---- monitor.c ---- */
     struct actor_monitors *monitors;    /* NULL: watches and is watched
                                            by nobody */
+    /* ---- topic.c ---- */
+    LIST_HEAD(, topic_sub) topic_subs;  /* its subscriptions; emptied
+                                           when it stops, so a reused
+                                           slot starts with none */
 };
 
 /*
@@ -170,10 +177,8 @@ struct pool_node;
 RB_HEAD(pool_tree, pool_node);
 /* ---- topic.c: pub/sub (the node types are private to topic.c) ---- */
 struct topic;
-struct topic_actor;
 RB_HEAD(topic_id_tree, topic);
 RB_HEAD(topic_name_tree, topic);
-RB_HEAD(topic_actor_tree, topic_actor);
 /* ---- timer.c ---- */
 
 /*
@@ -313,7 +318,6 @@ struct airsrt_worker {
     /* ---- topic.c ---- */
     struct topic_id_tree topics;            /* every topic known here */
     struct topic_name_tree topic_names;     /* the same, by name */
-    struct topic_actor_tree topic_actors;   /* subscribers, by slot */
     uint32_t topics_live;                   /* topics with subscribers
                                                here: our list's length */
     /* ---- supervision.c ---- */
@@ -714,6 +718,8 @@ void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a);
 int airsrt__topic_page_read(const struct airsrt_worker_topics *p,
                             uint32_t ids[AIRSRT_WORKER_TOPICS_MAX]);
 
+/* Frees every topic and subscription, also after the actor table is
+ * gone (worker close). */
 void airsrt__topic_fini(struct airsrt_worker *w);
 
 /* ---- monitor.c ---- */
