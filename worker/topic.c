@@ -314,6 +314,16 @@ void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a)
 
 /* ---- fan-out in this worker ---- */
 
+/* A copy of m, or NULL (out of memory). */
+static struct msg *msg_copy(struct airsrt_worker *w, const struct msg *m)
+{
+    struct msg *c = airsrt__msg_alloc(&w->pool, m->env.payload_len);
+
+    if (c != NULL)
+        memcpy(&c->env, &m->env, airsrt_envelope_size(m->env.payload_len));
+    return c;
+}
+
 /* Hands m, or a copy of it, to each subscriber of t (>= 1) in order; m
  * is consumed. A copy that cannot be made is counted as an unroutable
  * dead letter: that subscriber misses it. */
@@ -323,15 +333,12 @@ static void fan_out(struct airsrt_worker *w, struct topic *t, struct msg *m)
 
     TAILQ_FOREACH(s, &t->subs, in_topic) {
         struct actor *a = airsrt__actor_find(w, &s->addr);
-        struct msg *c = s == last ? m : airsrt__msg_alloc(&w->pool,
-                                                          m->env.payload_len);
+        struct msg *c = s == last ? m : msg_copy(w, m);
 
         if (c == NULL) {
             airsrt__stat_add(&w->self->dead_letters[AIRSRT_DL_UNROUTABLE], 1);
             continue;
         }
-        if (c != m)
-            memcpy(&c->env, &m->env, airsrt_envelope_size(m->env.payload_len));
         c->env.recipient = s->addr;
         if (a == NULL)
             airsrt__dead_letter(w, c, AIRSRT_DL_STALE);
@@ -409,53 +416,30 @@ static int peers_refresh(struct airsrt_worker *w, struct topic *t)
     return 0;
 }
 
-/* One copy of h and payload to worker to's ring (or its outbox). A copy
- * that cannot be queued is a dead letter here. True if it was queued. */
+/* A copy of m to worker to's ring (or its outbox), as a forward is
+ * sent. A copy that cannot be queued is a dead letter here. True if it
+ * was queued. */
 static bool send_copy(struct airsrt_worker *w, uint32_t to,
-                      const struct airsrt_envelope *h, const void *payload)
+                      const struct msg *m)
 {
-    struct airsrt_envelope *e;
-    struct msg *m;
-    int rc = airsrt__transport_claim(w, to, h->payload_len, &e);
+    struct msg *c;
 
-    if (rc >= 0) {
-        memcpy(e, h, sizeof(*h));
-        memcpy(e->payload, payload, h->payload_len);
-        airsrt__transport_commit(w, to, e, rc);
+    if (airsrt__transport_copy(w, to, &m->env) >= 0)
         return true;
-    }
-    m = airsrt__msg_alloc(&w->pool, h->payload_len);
-    if (m == NULL) {
+    c = msg_copy(w, m);
+    if (c == NULL)
         airsrt__stat_add(&w->self->dead_letters[AIRSRT_DL_UNROUTABLE], 1);
-        return false;
-    }
-    memcpy(&m->env, h, sizeof(*h));
-    memcpy(m->env.payload, payload, h->payload_len);
-    airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+    else
+        airsrt__dead_letter(w, c, AIRSRT_DL_UNROUTABLE);
     return false;
-}
-
-/* The local subscribers' copies: one node, passed on to the last. */
-static int publish_local(struct airsrt_worker *w, struct topic *t,
-                         const struct airsrt_envelope *h, const void *payload)
-{
-    struct msg *m = airsrt__msg_alloc(&w->pool, h->payload_len);
-
-    if (m == NULL)
-        return -ENOMEM;
-    memcpy(&m->env, h, sizeof(*h));
-    memcpy(m->env.payload, payload, h->payload_len);
-    fan_out(w, t, m);
-    return 0;
 }
 
 int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
                    const void *payload, uint32_t len)
 {
-    static const uint8_t empty[1];
     struct airsrt_worker *w = ctx->w;
-    struct airsrt_envelope h;
     struct topic *t;
+    struct msg *m;
     int rc, reached = 0;
 
     if (type >= AIRSRT_TYPE_RESERVED || (payload == NULL && len != 0))
@@ -467,17 +451,26 @@ int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
         rc = peers_refresh(w, t);
     if (rc < 0)
         return rc == -ENOENT ? 0 : rc;
-    if (payload == NULL)
-        payload = empty;    /* memcpy wants a pointer even for 0 bytes */
-    airsrt_envelope_init(&h, type, len);
-    h.flags = AIRSRT_ENV_F_TOPIC;
-    h.recipient_name = t->id;
-    h.sender = ctx->self;
-    h.message_id = airsrt_msgid_next(&w->ids);
+    /* Built once: copied to each peer's ring, then handed to the local
+     * subscribers. */
+    m = airsrt__msg_alloc(&w->pool, len);
+    if (m == NULL)
+        return -ENOMEM;
+    airsrt_envelope_init(&m->env, type, len);
+    m->env.flags = AIRSRT_ENV_F_TOPIC;
+    m->env.recipient_name = t->id;
+    m->env.sender = ctx->self;
+    m->env.message_id = airsrt_msgid_next(&w->ids);
+    if (len > 0)
+        memcpy(m->env.payload, payload, len);
     for (uint32_t i = 0; i < t->npeers; i++)
-        reached += send_copy(w, t->peers[i], &h, payload);
-    if (t->nsubs > 0 && publish_local(w, t, &h, payload) == 0)
+        reached += send_copy(w, t->peers[i], m);
+    if (t->nsubs > 0) {
+        fan_out(w, t, m);
         reached++;
+    } else {
+        airsrt__msg_free(&w->pool, m);
+    }
     airsrt__stat_add(&w->self->envelopes_out, (uint64_t)reached);
     return reached;
 }

@@ -388,3 +388,37 @@ Test(topic, a_new_incarnation_lists_nothing_and_announces_once,
                                       before));
     unit_close();
 }
+
+Test(topic, publish_to_a_full_peer_queues_then_refuses_as_dead_letter,
+     .timeout = 30)
+{
+    struct airsrt_shm_params p = { .ring_bytes = 4096, .payload_max = 256 };
+    struct airsrt_worker_opts o = { .spin_ns = 0, .outbox_max = 2 };
+    _Atomic uint64_t *backpressure;
+    struct airsrt_worker *peer;
+    struct airsrt_address a;
+    struct airsrt_ctx c;
+    uint64_t seq = 0;
+
+    wh_runtime(2, &p);
+    unit_w = wh_open(0, types, &o);
+    backpressure = &unit_w->self->backpressure;
+    peer = wh_open(1, types, NULL);
+    a = unit_spawn(airsrt__worker_ctx(peer), &sub, NULL);
+    c = airsrt__actor_ctx(peer, airsrt__actor_find(peer, &a));
+    cr_assert_eq(airsrt_subscribe(&c, "news"), 0);
+    /* The peer never polls: its ring fills, then our outbox. */
+    while (atomic_load(backpressure) == 0) {
+        cr_assert_lt(seq, 10000, "the ring never filled");
+        cr_assert_eq(publish("news", seq++), 1);
+    }
+    cr_assert_eq(publish("news", seq++), 1, "the outbox took no second");
+    cr_assert_eq(atomic_load(backpressure), 2);
+    cr_assert_eq(unit_dead(AIRSRT_DL_UNROUTABLE), 0);
+    cr_assert_eq(publish("news", seq++), 0, "a full outbox took a copy");
+    cr_assert_eq(atomic_load(backpressure), 2);
+    cr_assert_eq(unit_dead(AIRSRT_DL_UNROUTABLE), 1);
+    cr_assert_eq(atomic_load(&unit_w->self->envelopes_out), seq - 1);
+    wh_close(peer);
+    unit_close();
+}
