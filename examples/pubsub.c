@@ -129,7 +129,8 @@ static int ticker_start(struct airsrt_ctx *ctx, void *state, const void *arg,
 }
 
 /* Until every listening worker has subscribed, a hello reaches fewer of
- * them: try again on the next turn. Then one price per turn. */
+ * them: try again a millisecond later (a tick to ourselves every turn
+ * would keep a core busy for nothing). Then one price per turn. */
 static int ticker_handle(struct airsrt_ctx *ctx, void *state,
                          const struct airsrt_envelope *env)
 {
@@ -142,8 +143,9 @@ static int ticker_handle(struct airsrt_ctx *ctx, void *state,
         rc = airsrt_publish(ctx, TOPIC, hello_type, &(struct hello){ 0 },
                             sizeof(struct hello));
         if (rc < 0 || (uint32_t)rc < t->workers)
-            return airsrt_send_msg(ctx, airsrt_self(ctx), tick,
-                                   &(struct tick){ 0 });
+            return airsrt_send_after(ctx, airsrt_self(ctx), NULL, 1000000,
+                                     tick_type, &(struct tick){ 0 },
+                                     sizeof(struct tick), NULL);
     }
     t->cents += (t->cents * 7 + t->sent * 13) % 300;
     rc = airsrt_publish(ctx, TOPIC, price_type,

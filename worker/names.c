@@ -161,6 +161,52 @@ int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
     return rc;
 }
 
+/* ---- groups: pools and topics ---- */
+
+/* Pairs with the acquire loads of groups_epoch that start a rebuild
+ * (pool.c members_rebuild(), topic.c peers_refresh()): a sender that
+ * loads the new epoch sees every page written before this
+ * (shm/registry.h, groups_epoch). */
+void airsrt__groups_announce(struct airsrt_worker *w)
+{
+    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
+                              memory_order_release);
+}
+
+/* Whether entry id is group name of kind, and its generation as of
+ * before the read. */
+static int group_check(struct airsrt_worker *w, const char *name,
+                       uint32_t kind, uint32_t id, uint32_t *gen)
+{
+    struct airsrt_registry_record rec;
+    int rc;
+
+    *gen = airsrt_registry_generation(&w->reg, id);
+    rc = airsrt__names_read(w, id, &rec);
+    if (rc == -ENOENT || rc == -EBADMSG)
+        return -EAGAIN;     /* freed or scribbled since it was resolved */
+    if (rc < 0)
+        return rc;
+    if (strncmp(rec.name, name, sizeof(rec.name)) != 0)
+        return -EAGAIN;     /* its id moved on between the two reads */
+    return rec.kind == kind ? 0 : -EEXIST;
+}
+
+int airsrt__names_group_id(struct airsrt_worker *w, const char *name,
+                           uint32_t kind, bool is_create, uint32_t *id,
+                           uint32_t *gen)
+{
+    static const struct airsrt_address nobody;
+    int rc = airsrt__names_resolve(w, name, id, NULL);
+
+    /* Registering takes the lock: only for a name that is not there. */
+    if (rc == -ENOENT && is_create)
+        rc = airsrt_registry_register(&w->reg, name, kind, &nobody, id);
+    if (rc < 0)
+        return rc;
+    return group_check(w, name, kind, *id, gen);
+}
+
 int airsrt__names_route(struct airsrt_worker *w, const char *name,
                         uint32_t *id, struct airsrt_address *addr,
                         struct airsrt_address *last)

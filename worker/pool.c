@@ -12,11 +12,13 @@
  * to the registry's groups_epoch after the entry is written.
  *
  * A sender caches, per pool, the members it found by scanning every
- * worker's actors region, and keeps them while groups_epoch is the same
- * (and no worker was reported down). The list is sorted by address, so
- * every sender sees the same order; the consistent hash is rendezvous
- * hashing (the member with the highest hash of key and address wins),
- * which moves only the keys a joining member wins or a leaving one had.
+ * worker's actors region, and keeps them while groups_epoch is the same:
+ * the supervisor bumps it too, after it marked a dead worker's slot
+ * (which the scan skips) and before it tells anyone. The list is sorted
+ * by address, so every sender sees the same order; the consistent hash
+ * is rendezvous hashing (the member with the highest hash of key and
+ * address wins), which moves only the keys a joining member wins or a
+ * leaving one had.
  *
  * What other workers wrote is untrusted: the scan is bounded by the
  * region this process computed, never by a count read from it, and only
@@ -37,7 +39,10 @@
 struct pool_node {
     RB_ENTRY(pool_node) link;
     uint32_t id;                    /* registry id */
-    uint32_t reg_gen;               /* of its entry when resolved */
+    uint32_t reg_gen;               /* of its entry, read before the
+                                       entry was: generations only grow,
+                                       so one caught odd (mid-write)
+                                       never matches again */
     uint64_t epoch;
     bool is_valid;
     size_t cursor;
@@ -54,25 +59,12 @@ AIRSRT_RB_GENERATE_STATIC(pool_tree, pool_node, link, node_cmp)
 
 /* ---- announcing memberships ---- */
 
-/* Pairs with the acquire in members_fresh(): a sender that loads the new
- * epoch sees every actors entry written before this. */
-static void announce(struct airsrt_worker *w)
-{
-    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
-                              memory_order_release);
-}
-
 static void set_member(struct airsrt_worker *w, struct actor *a, uint32_t id)
 {
     a->pool_id = id;
     atomic_store_explicit(&w->stats[a->addr.slot].pool_id, id,
                           memory_order_relaxed);
-    announce(w);
-}
-
-void airsrt__pools_announce(struct airsrt_worker *w)
-{
-    announce(w);
+    airsrt__groups_announce(w);
 }
 
 void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a)
@@ -81,58 +73,30 @@ void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a)
         set_member(w, a, 0);
 }
 
-/* ---- the registry side ---- */
-
-/* The id of pool name and its entry's generation. 0; -ENOENT no such
- * pool; -EEXIST the name is something else; -EAGAIN torn. */
-static int pool_find(struct airsrt_worker *w, const char *name, uint32_t *id,
-                     uint32_t *gen)
-{
-    struct airsrt_registry_record rec;
-    int rc = airsrt__names_resolve(w, name, id, NULL);
-
-    if (rc < 0)
-        return rc;
-    *gen = airsrt_registry_generation(&w->reg, *id);
-    rc = airsrt__names_read(w, *id, &rec);
-    if (rc == -EBADMSG)
-        rc = -EAGAIN;
-    if (rc < 0)
-        return rc;
-    if (strcmp(rec.name, name) != 0)
-        return -EAGAIN;     /* its id moved on between the two reads */
-    return rec.kind == AIRSRT_REGISTRY_POOL ? 0 : -EEXIST;
-}
-
-/* The id of pool name, made (unbound) if it does not exist yet. */
-static int pool_make(struct airsrt_worker *w, const char *name, uint32_t *id)
-{
-    static const struct airsrt_address nobody;
-    uint32_t gen;
-    int rc = pool_find(w, name, id, &gen);
-
-    if (rc == -ENOENT)
-        rc = airsrt_registry_register(&w->reg, name, AIRSRT_REGISTRY_POOL,
-                                      &nobody, id);
-    return rc;
-}
+/* ---- joining ---- */
 
 int airsrt_pool_join(struct airsrt_ctx *ctx, const char *pool)
 {
     struct airsrt_worker *w = ctx->w;
     struct actor *a = ctx->a;
-    uint32_t id;
+    uint32_t id, gen;
     int rc;
 
     if (a == NULL || airsrt_registry_name_validate(pool) < 0)
         return -EINVAL;
-    rc = pool_make(w, pool, &id);
+    if (a->pool_id != 0) {
+        /* Only looked up: a refused join must not leave a new pool
+         * registered for ever. */
+        rc = airsrt__names_group_id(w, pool, AIRSRT_REGISTRY_POOL, false,
+                                    &id, &gen);
+        if (rc == -ENOENT || (rc == 0 && id != a->pool_id))
+            return -EBUSY;
+        return rc;
+    }
+    rc = airsrt__names_group_id(w, pool, AIRSRT_REGISTRY_POOL, true, &id,
+                                &gen);
     if (rc < 0)
         return rc;
-    if (a->pool_id == id)
-        return 0;
-    if (a->pool_id != 0)
-        return -EBUSY;
     set_member(w, a, id);
     return 0;
 }
@@ -177,13 +141,16 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
                       uint32_t incarnation, uint32_t pool_id,
                       struct pool_members *out)
 {
-    uint32_t high = atomic_load_explicit(&self->actors_high,
-                                         memory_order_relaxed);
+    uint32_t high;
 
+    /* Pairs with the release store that ends the worker's self_init()
+     * (worker.c): seeing this incarnation, we see the entries its
+     * previous one left cleared, and read actors_high after it. */
     if (pool_id == 0 || incarnation == 0 || worker >= AIRSRT_MAX_WORKERS ||
-        atomic_load_explicit(&self->incarnation, memory_order_relaxed) !=
+        atomic_load_explicit(&self->incarnation, memory_order_acquire) !=
             incarnation)
         return 0;
+    high = atomic_load_explicit(&self->actors_high, memory_order_relaxed);
     if (actors_max > AIRSRT_MAX_ACTOR_SLOT)
         actors_max = AIRSRT_MAX_ACTOR_SLOT;
     if (high > actors_max + 1)
@@ -240,8 +207,8 @@ static int addr_cmp(const void *pa, const void *pb)
 /* Scans every worker for the members of p, as of groups_epoch now. */
 static int members_rebuild(struct airsrt_worker *w, struct pool_node *p)
 {
-    /* Pairs with the release in announce(): what was announced up to
-     * this epoch is in the pages read below. */
+    /* Pairs with the release in airsrt__groups_announce(): what was
+     * announced up to this epoch is in the pages read below. */
     uint64_t epoch = atomic_load_explicit(&w->reg.hdr->groups_epoch,
                                           memory_order_acquire);
 
@@ -275,30 +242,6 @@ static int members_fresh(struct airsrt_worker *w, struct pool_node *p)
     return members_rebuild(w, p);
 }
 
-/* True if p's members include one of that worker, of that incarnation
- * or an older one. */
-static bool has_member_of(const struct pool_node *p, uint32_t worker,
-                          uint32_t incarnation)
-{
-    for (size_t i = 0; i < p->members.n; i++)
-        if (p->members.v[i].worker == worker &&
-            p->members.v[i].incarnation <= incarnation)
-            return true;
-    return false;
-}
-
-/* Only the lists that hold the dead incarnation's members are scanned
- * again, at their next use: the others are still right. */
-void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
-                                 uint32_t incarnation)
-{
-    struct pool_node *p;
-
-    RB_FOREACH(p, pool_tree, &w->pool_tree)
-        if (has_member_of(p, worker, incarnation))
-            p->is_valid = false;
-}
-
 /* This worker's node for pool name, its id checked against the registry
  * (an id stays a pool's unless the pool is unregistered). */
 static int node_get(struct airsrt_worker *w, const char *name,
@@ -312,12 +255,13 @@ static int node_get(struct airsrt_worker *w, const char *name,
         return -EINVAL;
     strlcpy(key.name, name, sizeof(key.name));
     p = RB_FIND(pool_tree, &w->pool_tree, &key);
-    if (p != NULL && (p->reg_gen & 1) == 0 &&
+    if (p != NULL &&
         airsrt_registry_generation(&w->reg, p->id) == p->reg_gen) {
         *out = p;
         return 0;
     }
-    rc = pool_find(w, name, &id, &gen);
+    rc = airsrt__names_group_id(w, name, AIRSRT_REGISTRY_POOL, false, &id,
+                                &gen);
     if (rc == -EEXIST)
         rc = -ENOENT;       /* a name, but not a pool's */
     if (rc < 0)
@@ -477,31 +421,22 @@ static size_t pick(const struct airsrt_worker *w, struct pool_node *p,
     return at;
 }
 
-/* True if the worker of member a still runs the incarnation a names. */
-static bool member_worker_up(const struct airsrt_worker *w,
-                             const struct airsrt_address *a)
-{
-    return a->worker == w->index ||
-           worker_up(w, a->worker) == a->incarnation;
-}
-
-/* Picks a member of p whose worker is up: a worker seen down since the
- * list was built (killed, not yet announced) makes it be built again. */
+/* Picks a member of p. A worker's death needs no check here: the
+ * supervisor marks its slot down, then bumps groups_epoch, and only then
+ * tells anyone (supervisor/recovery.c), so the cache is stale as soon as
+ * the death is known. */
 static int choose(struct airsrt_worker *w, struct pool_node *p,
                   enum airsrt_pool_strategy s, const void *key,
                   size_t key_len, struct airsrt_address *to)
 {
     int rc = members_fresh(w, p);
 
-    for (int tries = 0; rc == 0 && tries < 2; tries++) {
-        if (p->members.n == 0)
-            return -EHOSTDOWN;
-        *to = p->members.v[pick(w, p, s, key, key_len)];
-        if (member_worker_up(w, to))
-            return 0;
-        rc = members_rebuild(w, p);
-    }
-    return rc < 0 ? rc : 0;     /* a worker went down twice: send anyway */
+    if (rc < 0)
+        return rc;
+    if (p->members.n == 0)
+        return -EHOSTDOWN;
+    *to = p->members.v[pick(w, p, s, key, key_len)];
+    return 0;
 }
 
 int airsrt_pool_send(struct airsrt_ctx *ctx, const char *pool,

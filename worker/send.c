@@ -135,7 +135,6 @@ static bool take_worker_down(struct airsrt_worker *w, const struct msg *m)
         return false;
     w->worker_downs++;
     airsrt__names_forget_worker(w, d.worker, d.incarnation);
-    airsrt__pools_forget_worker(w, d.worker, d.incarnation);
     airsrt__monitor_worker_down(w, d.worker, d.incarnation,
                                 d.signal > 0 ? -d.signal : d.status);
     return true;

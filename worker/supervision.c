@@ -58,7 +58,6 @@ struct flat_spec {
     uint32_t max_restarts;
     uint64_t period_ns;
     uint32_t nchildren;
-    uint32_t len;                           /* of the whole block */
     struct flat_child children[];
 };
 
@@ -177,9 +176,10 @@ static uint32_t put(uint8_t *base, size_t *at, const void *p, size_t len)
     return (uint32_t)off;
 }
 
-/* Writes s flattened at base (len bytes, zeroed, 8-aligned). */
-static void spec_write(uint8_t *base, const struct airsrt_supervisor_spec *s,
-                       size_t len)
+/* Writes s flattened at base (spec_size(s) bytes, zeroed, 8-aligned);
+ * returns how many it wrote. */
+static size_t spec_write(uint8_t *base,
+                         const struct airsrt_supervisor_spec *s)
 {
     static const struct airsrt_spawn_opts none;
     struct flat_spec *f = (struct flat_spec *)(void *)base;
@@ -188,8 +188,7 @@ static void spec_write(uint8_t *base, const struct airsrt_supervisor_spec *s,
     *f = (struct flat_spec){ .strategy = s->strategy,
                              .max_restarts = s->max_restarts,
                              .period_ns = s->period_ns,
-                             .nchildren = (uint32_t)s->nchildren,
-                             .len = (uint32_t)len };
+                             .nchildren = (uint32_t)s->nchildren };
     for (size_t i = 0; i < s->nchildren; i++) {
         const struct airsrt_child_spec *c = &s->children[i];
         const struct airsrt_spawn_opts *o = c->opts ? c->opts : &none;
@@ -203,17 +202,17 @@ static void spec_write(uint8_t *base, const struct airsrt_supervisor_spec *s,
         if (o->name != NULL)
             fc->name = put(base, &at, o->name, strlen(o->name) + 1);
         if (c->supervisor != NULL) {
-            size_t n = spec_size(c->supervisor);
+            size_t n = spec_write(base + at, c->supervisor);
 
             fc->arg = (uint32_t)at;
             fc->arg_len = (uint32_t)n;
-            spec_write(base + at, c->supervisor, n);
             at += n;
         } else if (o->arg_len != 0) {
             fc->arg_len = (uint32_t)o->arg_len;
             fc->arg = put(base, &at, o->arg, o->arg_len);
         }
     }
+    return at;
 }
 
 static const char *flat_str(const struct flat_spec *f, uint32_t off)
@@ -616,7 +615,7 @@ int airsrt_supervise(struct airsrt_ctx *ctx,
     blob = calloc(1, len);
     if (blob == NULL)
         return -ENOMEM;
-    spec_write(blob, spec, len);
+    spec_write(blob, spec);
     o.arg = blob;
     o.arg_len = len;
     rc = airsrt_spawn(ctx, &sup_type, &o, addr);

@@ -6,9 +6,10 @@
  * Local state, one thread: a node per topic this worker has seen (by
  * subscribing or publishing), in two trees (by registry id, by name);
  * each node keeps its subscribers in subscription order (a TAILQ), and
- * each subscribing actor has a node (by slot) listing its subscriptions,
- * so that a stop unsubscribes it without a scan. A subscription node
- * belongs to both lists at once and is freed when it leaves them.
+ * each subscribing actor lists its subscriptions (struct actor
+ * topic_subs), so that a stop unsubscribes it without a scan. A
+ * subscription node belongs to both lists at once and is freed when it
+ * leaves them.
  *
  * Shared state: the ids of the topics this worker has subscribers of, in
  * its self page under a seqlock (struct airsrt_worker_topics in
@@ -72,13 +73,6 @@ struct topic {
     char name[AIRSRT_REGISTRY_NAME_MAX + 1];
 };
 
-/* An actor with at least one subscription. */
-struct topic_actor {
-    RB_ENTRY(topic_actor) link;
-    uint32_t slot;
-    LIST_HEAD(, topic_sub) subs;
-};
-
 static int id_cmp(const struct topic *a, const struct topic *b)
 {
     return (a->id > b->id) - (a->id < b->id);
@@ -89,14 +83,8 @@ static int name_cmp(const struct topic *a, const struct topic *b)
     return strcmp(a->name, b->name);
 }
 
-static int slot_cmp(const struct topic_actor *a, const struct topic_actor *b)
-{
-    return (a->slot > b->slot) - (a->slot < b->slot);
-}
-
 AIRSRT_RB_GENERATE_STATIC(topic_id_tree, topic, by_id, id_cmp)
 AIRSRT_RB_GENERATE_STATIC(topic_name_tree, topic, by_name, name_cmp)
-AIRSRT_RB_GENERATE_STATIC(topic_actor_tree, topic_actor, link, slot_cmp)
 
 /* ---- the shared list ---- */
 
@@ -143,31 +131,25 @@ static void page_publish(struct airsrt_worker *w)
     }
     atomic_store_explicit(&p->ntopics, n, memory_order_relaxed);
     atomic_store_explicit(&p->seq, seq + 1u, memory_order_release);
-    /* After the list: a publisher that loads the new epoch (acquire)
-     * reads the new list. */
-    atomic_fetch_add_explicit(&w->reg.hdr->groups_epoch, 1,
-                              memory_order_release);
-}
-
-void airsrt__topic_bind(struct airsrt_worker *w)
-{
-    page_publish(w);
+    airsrt__groups_announce(w);     /* after the list */
 }
 
 /* ---- topics by name ---- */
 
-/* Whether t's registry entry is still the topic t->name, and its
- * generation as of before the look. 0, -EAGAIN, or -ESTALE. */
-static int topic_verify(struct airsrt_worker *w, struct topic *t)
+/* Whether t's registry entry is still the topic t->name: 0 (its
+ * generation refreshed), -EAGAIN, or -ESTALE. */
+static int topic_check(struct airsrt_worker *w, struct topic *t)
 {
-    struct airsrt_registry_record rec;
-    uint32_t gen = airsrt_registry_generation(&w->reg, t->id);
-    int rc = airsrt_registry_lookup(&w->reg, t->id, &rec);
+    uint32_t id, gen;
+    int rc;
 
+    if (airsrt_registry_generation(&w->reg, t->id) == t->generation)
+        return 0;
+    rc = airsrt__names_group_id(w, t->name, AIRSRT_REGISTRY_TOPIC, false,
+                                &id, &gen);
     if (rc == -EAGAIN)
         return rc;
-    if (rc < 0 || rec.kind != AIRSRT_REGISTRY_TOPIC ||
-        strncmp(rec.name, t->name, sizeof(rec.name)) != 0)
+    if (rc < 0 || id != t->id)
         return -ESTALE;
     t->generation = gen;
     return 0;
@@ -181,46 +163,28 @@ static void topic_free(struct airsrt_worker *w, struct topic *t)
     free(t);
 }
 
-/* The registry id of name, made a topic if create. */
-static int topic_find_id(struct airsrt_worker *w, const char *name,
-                         bool create, uint32_t *id)
-{
-    static const struct airsrt_address nobody;
-    struct airsrt_registry_record rec;
-    int rc;
-
-    if (create)
-        return airsrt_registry_register(&w->reg, name, AIRSRT_REGISTRY_TOPIC,
-                                        &nobody, id);
-    rc = airsrt_registry_resolve(&w->reg, name, id, NULL);
-    if (rc < 0)
-        return rc;
-    rc = airsrt_registry_lookup(&w->reg, *id, &rec);
-    if (rc == -EAGAIN)
-        return rc;
-    return rc == 0 && rec.kind == AIRSRT_REGISTRY_TOPIC ? 0 : -EEXIST;
-}
-
+/* A node for topic name, from the registry (registered first if
+ * create). */
 static int topic_add(struct airsrt_worker *w, const char *name, bool create,
                      struct topic **out)
 {
-    struct topic *t = calloc(1, sizeof(*t));
-    int rc;
+    struct topic *t;
+    uint32_t id, gen;
+    int rc = airsrt__names_group_id(w, name, AIRSRT_REGISTRY_TOPIC, create,
+                                    &id, &gen);
 
+    if (rc < 0)
+        return rc;
+    t = calloc(1, sizeof(*t));
     if (t == NULL)
         return -ENOMEM;
     strlcpy(t->name, name, sizeof(t->name));
     TAILQ_INIT(&t->subs);
-    rc = topic_find_id(w, name, create, &t->id);
-    if (rc == 0)
-        rc = topic_verify(w, t);
-    if (rc == -ESTALE)
-        rc = -EAGAIN;   /* changed right after we found it */
-    if (rc == 0 && RB_INSERT(topic_id_tree, &w->topics, t) != NULL)
-        rc = -EEXIST;   /* its id was another topic's: unregistered */
-    if (rc < 0) {
+    t->id = id;
+    t->generation = gen;
+    if (RB_INSERT(topic_id_tree, &w->topics, t) != NULL) {
         free(t);
-        return rc;
+        return -EEXIST; /* its id was another topic's: unregistered */
     }
     RB_INSERT(topic_name_tree, &w->topic_names, t);
     *out = t;
@@ -245,10 +209,7 @@ static int topic_get(struct airsrt_worker *w, const char *name, bool create,
     strlcpy(key.name, name, sizeof(key.name));
     t = RB_FIND(topic_name_tree, &w->topic_names, &key);
     if (t != NULL) {
-        if (airsrt_registry_generation(&w->reg, t->id) == t->generation)
-            rc = 0;
-        else
-            rc = topic_verify(w, t);
+        rc = topic_check(w, t);
         if (rc != -ESTALE || t->nsubs > 0) {
             *out = t;
             return rc == -ESTALE ? -EEXIST : rc;
@@ -270,48 +231,21 @@ int airsrt_topic_id(struct airsrt_ctx *ctx, const char *topic, uint32_t *id)
 
 /* ---- subscribing ---- */
 
-static struct topic_actor *actor_node(struct airsrt_worker *w, uint32_t slot)
-{
-    struct topic_actor key = { .slot = slot };
-
-    return RB_FIND(topic_actor_tree, &w->topic_actors, &key);
-}
-
-static struct topic_sub *sub_find(struct topic_actor *ta,
+static struct topic_sub *sub_find(const struct actor *a,
                                   const struct topic *t)
 {
     struct topic_sub *s;
 
-    if (ta == NULL)
-        return NULL;
-    LIST_FOREACH(s, &ta->subs, in_actor) {
+    LIST_FOREACH(s, &a->topic_subs, in_actor) {
         if (s->topic == t)
             return s;
     }
     return NULL;
 }
 
-/* The node of actor a, made if it has none. */
-static struct topic_actor *actor_node_get(struct airsrt_worker *w,
-                                          struct actor *a)
-{
-    struct topic_actor *ta = actor_node(w, a->addr.slot);
-
-    if (ta != NULL)
-        return ta;
-    ta = calloc(1, sizeof(*ta));
-    if (ta == NULL)
-        return NULL;
-    ta->slot = a->addr.slot;
-    LIST_INIT(&ta->subs);
-    RB_INSERT(topic_actor_tree, &w->topic_actors, ta);
-    return ta;
-}
-
 int airsrt_subscribe(struct airsrt_ctx *ctx, const char *topic)
 {
     struct airsrt_worker *w = ctx->w;
-    struct topic_actor *ta;
     struct topic_sub *s;
     struct topic *t;
     int rc;
@@ -321,18 +255,17 @@ int airsrt_subscribe(struct airsrt_ctx *ctx, const char *topic)
     rc = topic_get(w, topic, true, &t);
     if (rc < 0)
         return rc;
-    if (sub_find(actor_node(w, ctx->a->addr.slot), t) != NULL)
+    if (sub_find(ctx->a, t) != NULL)
         return 0;
     if (t->nsubs == 0 && w->topics_live >= AIRSRT_WORKER_TOPICS_MAX)
         return -ENOSPC;
-    ta = actor_node_get(w, ctx->a);
-    s = ta != NULL ? malloc(sizeof(*s)) : NULL;
+    s = malloc(sizeof(*s));
     if (s == NULL)
-        return -ENOMEM; /* an empty actor node goes when the actor stops */
+        return -ENOMEM;
     s->topic = t;
     s->addr = ctx->a->addr;
     TAILQ_INSERT_TAIL(&t->subs, s, in_topic);
-    LIST_INSERT_HEAD(&ta->subs, s, in_actor);
+    LIST_INSERT_HEAD(&ctx->a->topic_subs, s, in_actor);
     if (t->nsubs++ == 0) {
         w->topics_live++;
         page_publish(w);
@@ -355,19 +288,9 @@ static void sub_remove(struct airsrt_worker *w, struct topic_sub *s)
     }
 }
 
-static void actor_node_drop_if_empty(struct airsrt_worker *w,
-                                     struct topic_actor *ta)
-{
-    if (LIST_EMPTY(&ta->subs)) {
-        RB_REMOVE(topic_actor_tree, &w->topic_actors, ta);
-        free(ta);
-    }
-}
-
 int airsrt_unsubscribe(struct airsrt_ctx *ctx, const char *topic)
 {
     struct airsrt_worker *w = ctx->w;
-    struct topic_actor *ta;
     struct topic key, *t;
     struct topic_sub *s;
 
@@ -376,27 +299,30 @@ int airsrt_unsubscribe(struct airsrt_ctx *ctx, const char *topic)
     /* A topic with a subscriber here is in the tree: no registry read. */
     strlcpy(key.name, topic, sizeof(key.name));
     t = RB_FIND(topic_name_tree, &w->topic_names, &key);
-    ta = actor_node(w, ctx->a->addr.slot);
-    s = t != NULL ? sub_find(ta, t) : NULL;
+    s = t != NULL ? sub_find(ctx->a, t) : NULL;
     if (s == NULL)
         return -ENOENT;
     sub_remove(w, s);
-    actor_node_drop_if_empty(w, ta);
     return 0;
 }
 
 void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a)
 {
-    struct topic_actor *ta = actor_node(w, a->addr.slot);
-
-    if (ta == NULL)
-        return;
-    while (!LIST_EMPTY(&ta->subs))
-        sub_remove(w, LIST_FIRST(&ta->subs));
-    actor_node_drop_if_empty(w, ta);
+    while (!LIST_EMPTY(&a->topic_subs))
+        sub_remove(w, LIST_FIRST(&a->topic_subs));
 }
 
 /* ---- fan-out in this worker ---- */
+
+/* A copy of m, or NULL (out of memory). */
+static struct msg *msg_copy(struct airsrt_worker *w, const struct msg *m)
+{
+    struct msg *c = airsrt__msg_alloc(&w->pool, m->env.payload_len);
+
+    if (c != NULL)
+        memcpy(&c->env, &m->env, airsrt_envelope_size(m->env.payload_len));
+    return c;
+}
 
 /* Hands m, or a copy of it, to each subscriber of t (>= 1) in order; m
  * is consumed. A copy that cannot be made is counted as an unroutable
@@ -407,15 +333,12 @@ static void fan_out(struct airsrt_worker *w, struct topic *t, struct msg *m)
 
     TAILQ_FOREACH(s, &t->subs, in_topic) {
         struct actor *a = airsrt__actor_find(w, &s->addr);
-        struct msg *c = s == last ? m : airsrt__msg_alloc(&w->pool,
-                                                          m->env.payload_len);
+        struct msg *c = s == last ? m : msg_copy(w, m);
 
         if (c == NULL) {
             airsrt__stat_add(&w->self->dead_letters[AIRSRT_DL_UNROUTABLE], 1);
             continue;
         }
-        if (c != m)
-            memcpy(&c->env, &m->env, airsrt_envelope_size(m->env.payload_len));
         c->env.recipient = s->addr;
         if (a == NULL)
             airsrt__dead_letter(w, c, AIRSRT_DL_STALE);
@@ -461,7 +384,7 @@ static bool ids_have(const uint32_t *ids, int n, uint32_t id)
 /* Rebuilds t's peers unless the epoch says they are still right. */
 static int peers_refresh(struct airsrt_worker *w, struct topic *t)
 {
-    /* Pairs with the release fetch_add in page_publish(): every list
+    /* Pairs with the release in airsrt__groups_announce(): every list
      * announced by this epoch is visible to the reads below. */
     uint64_t epoch = atomic_load_explicit(&w->reg.hdr->groups_epoch,
                                           memory_order_acquire);
@@ -493,53 +416,30 @@ static int peers_refresh(struct airsrt_worker *w, struct topic *t)
     return 0;
 }
 
-/* One copy of h and payload to worker to's ring (or its outbox). A copy
- * that cannot be queued is a dead letter here. True if it was queued. */
+/* A copy of m to worker to's ring (or its outbox), as a forward is
+ * sent. A copy that cannot be queued is a dead letter here. True if it
+ * was queued. */
 static bool send_copy(struct airsrt_worker *w, uint32_t to,
-                      const struct airsrt_envelope *h, const void *payload)
+                      const struct msg *m)
 {
-    struct airsrt_envelope *e;
-    struct msg *m;
-    int rc = airsrt__transport_claim(w, to, h->payload_len, &e);
+    struct msg *c;
 
-    if (rc >= 0) {
-        memcpy(e, h, sizeof(*h));
-        memcpy(e->payload, payload, h->payload_len);
-        airsrt__transport_commit(w, to, e, rc);
+    if (airsrt__transport_copy(w, to, &m->env) >= 0)
         return true;
-    }
-    m = airsrt__msg_alloc(&w->pool, h->payload_len);
-    if (m == NULL) {
+    c = msg_copy(w, m);
+    if (c == NULL)
         airsrt__stat_add(&w->self->dead_letters[AIRSRT_DL_UNROUTABLE], 1);
-        return false;
-    }
-    memcpy(&m->env, h, sizeof(*h));
-    memcpy(m->env.payload, payload, h->payload_len);
-    airsrt__dead_letter(w, m, AIRSRT_DL_UNROUTABLE);
+    else
+        airsrt__dead_letter(w, c, AIRSRT_DL_UNROUTABLE);
     return false;
-}
-
-/* The local subscribers' copies: one node, passed on to the last. */
-static int publish_local(struct airsrt_worker *w, struct topic *t,
-                         const struct airsrt_envelope *h, const void *payload)
-{
-    struct msg *m = airsrt__msg_alloc(&w->pool, h->payload_len);
-
-    if (m == NULL)
-        return -ENOMEM;
-    memcpy(&m->env, h, sizeof(*h));
-    memcpy(m->env.payload, payload, h->payload_len);
-    fan_out(w, t, m);
-    return 0;
 }
 
 int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
                    const void *payload, uint32_t len)
 {
-    static const uint8_t empty[1];
     struct airsrt_worker *w = ctx->w;
-    struct airsrt_envelope h;
     struct topic *t;
+    struct msg *m;
     int rc, reached = 0;
 
     if (type >= AIRSRT_TYPE_RESERVED || (payload == NULL && len != 0))
@@ -551,36 +451,42 @@ int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
         rc = peers_refresh(w, t);
     if (rc < 0)
         return rc == -ENOENT ? 0 : rc;
-    if (payload == NULL)
-        payload = empty;    /* memcpy wants a pointer even for 0 bytes */
-    airsrt_envelope_init(&h, type, len);
-    h.flags = AIRSRT_ENV_F_TOPIC;
-    h.recipient_name = t->id;
-    h.sender = ctx->self;
-    h.message_id = airsrt_msgid_next(&w->ids);
+    /* Built once: copied to each peer's ring, then handed to the local
+     * subscribers. */
+    m = airsrt__msg_alloc(&w->pool, len);
+    if (m == NULL)
+        return -ENOMEM;
+    airsrt_envelope_init(&m->env, type, len);
+    m->env.flags = AIRSRT_ENV_F_TOPIC;
+    m->env.recipient_name = t->id;
+    m->env.sender = ctx->self;
+    m->env.message_id = airsrt_msgid_next(&w->ids);
+    if (len > 0)
+        memcpy(m->env.payload, payload, len);
     for (uint32_t i = 0; i < t->npeers; i++)
-        reached += send_copy(w, t->peers[i], &h, payload);
-    if (t->nsubs > 0 && publish_local(w, t, &h, payload) == 0)
+        reached += send_copy(w, t->peers[i], m);
+    if (t->nsubs > 0) {
+        fan_out(w, t, m);
         reached++;
+    } else {
+        airsrt__msg_free(&w->pool, m);
+    }
     airsrt__stat_add(&w->self->envelopes_out, (uint64_t)reached);
     return reached;
 }
 
+/* Each subscription is freed from its topic's list: the actors' lists
+ * may be gone already (airsrt__actor_table_fini). */
 void airsrt__topic_fini(struct airsrt_worker *w)
 {
-    struct topic_actor *ta, *tnext;
     struct topic *t, *next;
+    struct topic_sub *s;
 
-    RB_FOREACH_SAFE(ta, topic_actor_tree, &w->topic_actors, tnext) {
-        while (!LIST_EMPTY(&ta->subs)) {
-            struct topic_sub *s = LIST_FIRST(&ta->subs);
-
-            LIST_REMOVE(s, in_actor);
+    RB_FOREACH_SAFE(t, topic_id_tree, &w->topics, next) {
+        while ((s = TAILQ_FIRST(&t->subs)) != NULL) {
+            TAILQ_REMOVE(&t->subs, s, in_topic);
             free(s);
         }
-        RB_REMOVE(topic_actor_tree, &w->topic_actors, ta);
-        free(ta);
-    }
-    RB_FOREACH_SAFE(t, topic_id_tree, &w->topics, next)
         topic_free(w, t);
+    }
 }

@@ -81,14 +81,13 @@ static int check_types(const struct airsrt_actor_type *const *types,
 }
 
 /* Rewrites our self page: nothing of the previous incarnation's counters
- * remains (its crash report was read before we were started). */
+ * remains (its crash report was read before we were started). After
+ * stats_reset(). */
 static void self_init(struct airsrt_worker *w)
 {
     struct airsrt_worker_self *s = w->self;
 
     memset(s, 0, sizeof(*s));
-    atomic_store_explicit(&s->incarnation, w->incarnation,
-                          memory_order_relaxed);
     atomic_store_explicit(&s->heartbeat_ns, airsrt_now_ns(),
                           memory_order_relaxed);
     atomic_store_explicit(&s->state, AIRSRT_WORKER_STARTING,
@@ -97,6 +96,12 @@ static void self_init(struct airsrt_worker *w)
     for (uint32_t i = 0; i < w->ntypes && i < AIRSRT_WORKER_TYPE_NAMES; i++)
         strlcpy(s->type_names[i], w->types[i]->name, sizeof(s->type_names[i]));
     atomic_store_explicit(&s->ntypes, w->ntypes, memory_order_relaxed);
+    /* Last, with release (pairs with the acquire in airsrt__pool_scan()):
+     * a reader that sees our incarnation here sees the actors region
+     * stats_reset() cleared and the page rewritten above, never the
+     * previous incarnation's entries under our incarnation. */
+    atomic_store_explicit(&s->incarnation, w->incarnation,
+                          memory_order_release);
 }
 
 /*
@@ -284,8 +289,9 @@ int airsrt__worker_bind(struct airsrt_worker *w, uint32_t index, char *err,
                                      memory_order_relaxed);
     stats_reset(w, prev_high);
     self_init(w);
-    airsrt__pools_announce(w);
-    airsrt__topic_bind(w);
+    /* Our pool memberships (the actors region) and topic list (the self
+     * page) are empty now: one announcement covers both. */
+    airsrt__groups_announce(w);
     airsrt_doorbell_reset(w->bell);
     w->parent_checked_ns = airsrt_now_ns();
     return 0;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bsd/sys/queue.h>
 #include <bsd/sys/tree.h>
 
 #include "airsrt/airsrt.h"
@@ -67,6 +68,8 @@ struct msg_pool {
     struct msg *free[AIRSRT_POOL_CLASSES];
     uint32_t nfree[AIRSRT_POOL_CLASSES];
 };
+
+struct topic_sub;
 
 /*
  * One actor slot. Slot numbers are the slot field of addresses; slot 0 is
@@ -116,6 +119,10 @@ struct actor {
     /* ---- monitor.c ---- */
     struct actor_monitors *monitors;    /* NULL: watches and is watched
                                            by nobody */
+    /* ---- topic.c ---- */
+    LIST_HEAD(, topic_sub) topic_subs;  /* its subscriptions; emptied
+                                           when it stops, so a reused
+                                           slot starts with none */
 };
 
 /*
@@ -170,10 +177,8 @@ struct pool_node;
 RB_HEAD(pool_tree, pool_node);
 /* ---- topic.c: pub/sub (the node types are private to topic.c) ---- */
 struct topic;
-struct topic_actor;
 RB_HEAD(topic_id_tree, topic);
 RB_HEAD(topic_name_tree, topic);
-RB_HEAD(topic_actor_tree, topic_actor);
 /* ---- timer.c ---- */
 
 /*
@@ -306,7 +311,6 @@ struct airsrt_worker {
     /* ---- topic.c ---- */
     struct topic_id_tree topics;            /* every topic known here */
     struct topic_name_tree topic_names;     /* the same, by name */
-    struct topic_actor_tree topic_actors;   /* subscribers, by slot */
     uint32_t topics_live;                   /* topics with subscribers
                                                here: our list's length */
     /* ---- supervision.c ---- */
@@ -650,6 +654,28 @@ int airsrt__names_resolve(struct airsrt_worker *w, const char *name,
 int airsrt__names_read(struct airsrt_worker *w, uint32_t id,
                        struct airsrt_registry_record *rec);
 
+/*
+ * Adds 1 to the registry's groups_epoch (release): after this worker
+ * rewrote what it publishes of its pools and topics (actors entries'
+ * pool_id, the topic list of its self page); and once at bind, after the
+ * actors region was cleared and the self page rewritten (its topic list
+ * empty), so that senders stop counting on the members and subscribers
+ * of its previous incarnation.
+ */
+void airsrt__groups_announce(struct airsrt_worker *w);
+
+/*
+ * The registry id of group name (kind AIRSRT_REGISTRY_POOL or
+ * AIRSRT_REGISTRY_TOPIC, bound to nobody) and its entry's generation as
+ * of before the entry was read; registered first if is_create and the
+ * name does not exist. 0; -ENOENT no such name (not is_create); -EEXIST
+ * the name is of another kind; -EAGAIN torn, or changed while read;
+ * -ENOSPC and -errno as airsrt_registry_register.
+ */
+int airsrt__names_group_id(struct airsrt_worker *w, const char *name,
+                           uint32_t kind, bool is_create, uint32_t *id,
+                           uint32_t *gen);
+
 /* Allocates the id cache ahead of the first send (it maps zero pages:
  * ids never used cost no memory). -ENOMEM. */
 int airsrt__names_init(struct airsrt_worker *w);
@@ -683,23 +709,9 @@ int airsrt__pool_scan(const struct airsrt_actor_stats *entries,
 /* a stops: it leaves its pool, if any (announced). */
 void airsrt__pools_stopped(struct airsrt_worker *w, struct actor *a);
 
-/* Announces this incarnation's (empty) memberships: at bind, after the
- * actors region was cleared. */
-void airsrt__pools_announce(struct airsrt_worker *w);
-
-/* Worker `worker`'s incarnation `incarnation` died: cached members are
- * looked up again at their next use. */
-void airsrt__pools_forget_worker(struct airsrt_worker *w, uint32_t worker,
-                                 uint32_t incarnation);
-
 void airsrt__pools_fini(struct airsrt_worker *w);
 
 /* ---- topic.c: pub/sub (airsrt/topic.h) ---- */
-
-/* At bind, after the self page was rewritten: publishes our (empty) list
- * of topics and bumps the registry's groups_epoch, so that publishers
- * stop counting on the subscribers of our previous incarnation. */
-void airsrt__topic_bind(struct airsrt_worker *w);
 
 /* Routes an AIRSRT_ENV_F_TOPIC envelope that arrived from a ring: a copy
  * to each local subscriber, else a dead letter (no subscriber, or
@@ -719,6 +731,8 @@ void airsrt__topic_drop_actor(struct airsrt_worker *w, struct actor *a);
 int airsrt__topic_page_read(const struct airsrt_worker_topics *p,
                             uint32_t ids[AIRSRT_WORKER_TOPICS_MAX]);
 
+/* Frees every topic and subscription, also after the actor table is
+ * gone (worker close). */
 void airsrt__topic_fini(struct airsrt_worker *w);
 
 /* ---- monitor.c ---- */

@@ -11,9 +11,10 @@
  * worker pages, so joining and leaving cost no lock and no message.
  *
  * A sender keeps the members of each pool it uses until some worker
- * announces a change of memberships, or the supervisor reports a worker
- * down; a member that stops between a change and the sender noticing it
- * gets the envelope as a dead letter (stale), as any stale address does.
+ * announces a change of memberships (the supervisor announces a worker
+ * that died, before it reports it down); a member that stops between a
+ * change and the sender noticing it gets the envelope as a dead letter
+ * (stale), as any stale address does.
  *
  * All functions here may only be called from a callback, with its ctx.
  */

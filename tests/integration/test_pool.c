@@ -5,10 +5,12 @@
  *  - round robin from the dispatcher reaches every member in both
  *    workers, each equally;
  *  - after one member worker is killed with SIGKILL (and the supervisor's
- *    part played: its incarnation reaped, AIRSRT_CTL_WORKER_DOWN sent to
- *    the dispatcher's worker), its members are gone from the pool, sends
- *    reach only the survivors, and no consistent-hash key of a surviving
- *    member moves;
+ *    part played as supervisor/recovery.c plays it: its names unbound,
+ *    its slot marked crashed, groups_epoch bumped, then
+ *    AIRSRT_CTL_WORKER_DOWN sent to the dispatcher's worker), its members
+ *    are gone from the pool, sends reach only the survivors, and no
+ *    consistent-hash key of a surviving member moves; the epoch alone
+ *    drops them from a dispatcher's cache, before the notice arrives;
  *  - the restarted worker's members join again, and keys move only to
  *    them.
  *
@@ -189,6 +191,23 @@ static uint32_t member_of(const struct airsrt_address *a)
     return 0;
 }
 
+/* The supervisor's part after worker w's incarnation inc died, up to
+ * its notice, in the order of supervisor/recovery.c: the names unbound,
+ * the slot marked crashed, then groups_epoch bumped (release). */
+static void mark_dead(uint32_t w, uint32_t inc)
+{
+    struct airsrt_worker_sup *sup = airsrt_shm_worker_sup(&harness_shm, w);
+    struct airsrt_registry reg;
+
+    cr_assert_not_null(sup);
+    cr_assert_eq(airsrt_registry_open(&reg, &harness_shm), 0);
+    cr_assert_geq(airsrt_registry_unbind_incarnation(&reg, w, inc), 0);
+    atomic_store(&sup->state, AIRSRT_WORKER_CRASHED);
+    atomic_fetch_add_explicit(&reg.hdr->groups_epoch, 1,
+                              memory_order_release);
+}
+
+/* Its notice, after mark_dead(): to the dispatcher's worker. */
 static void worker_down(uint32_t w, uint32_t inc)
 {
     struct airsrt_worker_down d = { .worker = w, .incarnation = inc,
@@ -223,9 +242,9 @@ Test(integ_pool, members_across_workers_survive_a_kill_as_specified,
     memcpy(before, sh->chosen, sizeof(before));
     INTEG_AWAIT(received_total() == 400 + NKEYS);
 
-    /* Worker B dies; the supervisor's part: reap, then tell the rest. */
+    /* Worker B dies; the supervisor's part: recover, then tell the rest. */
     harness_kill(pb);
-    integ_reap_incarnation(W_B, 1);
+    mark_dead(W_B, 1);
     worker_down(W_B, 1);
     cr_assert_eq(members_seen(), 2, "the dead worker's members stayed");
 
@@ -249,6 +268,7 @@ Test(integ_pool, members_across_workers_survive_a_kill_as_specified,
      * to them. */
     command(OP_SEND, AIRSRT_POOL_HASH, NKEYS);
     memcpy(before, sh->chosen, sizeof(before));
+    wh_incarnate(W_B, 2);
     pb = start_members(W_B, 2);
     INTEG_AWAIT(members_seen() == NMEMBERS);
     command(OP_SEND, AIRSRT_POOL_HASH, NKEYS);
@@ -272,13 +292,14 @@ Test(integ_pool, members_across_workers_survive_a_kill_as_specified,
     cr_assert_eq(integ_exit_status(pd), AIRSRT_EXIT_OK);
 }
 
-Test(integ_pool, worker_down_drops_the_cached_members_of_that_worker,
+Test(integ_pool, recovery_drops_the_cached_members_before_worker_down,
      .timeout = 120)
 {
     pid_t pa, pb, pd;
 
     /* The dispatcher used the pool before the death: its cache holds B's
-     * members until AIRSRT_CTL_WORKER_DOWN, with no epoch change. */
+     * members until the supervisor's epoch bump, which comes before its
+     * AIRSRT_CTL_WORKER_DOWN. */
     wh_runtime(3, NULL);
     sh = wh_shared(sizeof(*sh));
     pa = start_members(W_A, 1);
@@ -287,9 +308,10 @@ Test(integ_pool, worker_down_drops_the_cached_members_of_that_worker,
     INTEG_AWAIT(atomic_load(&sh->dispatcher_starts) == 1);
     cr_assert_eq(members_seen(), NMEMBERS);
     harness_kill(pb);
-    integ_reap_incarnation(W_B, 1);
-    /* Nothing announced the death yet: the cache stands. */
+    /* Dead, not yet recovered: nothing told the dispatcher. */
     cr_assert_eq(members_seen(), NMEMBERS);
+    mark_dead(W_B, 1);
+    cr_assert_eq(members_seen(), 2, "the epoch bump left B's members");
     worker_down(W_B, 1);
     cr_assert_eq(members_seen(), 2);
 

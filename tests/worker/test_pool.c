@@ -432,3 +432,25 @@ Test(pool, errors_name_what_is_wrong, .timeout = 30)
     cr_assert_eq(unit_settle(), -1);
     unit_close();
 }
+
+Test(pool, refused_join_leaves_no_new_pool_registered, .timeout = 30)
+{
+    struct airsrt_address a;
+    struct airsrt_ctx ca;
+    uint32_t id, count;
+
+    unit_open(types, 0, NULL);
+    a = spawn_member("workers");
+    ca = ctx_of(&a);
+    count = atomic_load(&unit_w->reg.hdr->count);
+    cr_assert_eq(airsrt_pool_join(&ca, "others"), -EBUSY);
+    cr_assert_eq(airsrt_registry_resolve(&unit_w->reg, "others", &id, NULL),
+                 -ENOENT, "a refused join registered the pool");
+    cr_assert_eq(atomic_load(&unit_w->reg.hdr->count), count);
+    cr_assert_eq(airsrt_registry_resolve(&unit_w->reg, "workers", &id,
+                                         NULL), 0);
+    cr_assert_eq(atomic_load(&unit_stats(&a)->pool_id), id,
+                 "the refused join moved the actor");
+    cr_assert_eq(airsrt_pool_join(&ca, "workers"), 0, "joining again");
+    unit_close();
+}

@@ -348,3 +348,64 @@ Test(topic, page_read_clamps_the_count_and_gives_up_on_odd_seq,
     atomic_store(&p.ntopics, 2);
     cr_assert_eq(airsrt__topic_page_read(&p, ids), 2);
 }
+
+Test(topic, a_new_incarnation_lists_nothing_and_announces_once,
+     .timeout = 30)
+{
+    uint32_t ids[AIRSRT_WORKER_TOPICS_MAX];
+    struct airsrt_registry_hdr *hdr;
+    struct airsrt_address a;
+    uint64_t before;
+
+    unit_open(types, 0, NULL);
+    hdr = unit_w->reg.hdr;          /* in the segment: outlives unit_w */
+    a = unit_spawn(unit_ctx(), &sub, NULL);
+    cr_assert_eq(subscribe(&a, "news"), 0);
+    cr_assert_eq(listed(ids), 1);
+    /* The worker ends with its subscriber (closing stops nothing, as a
+     * crash would); its next incarnation binds in the same slot. */
+    unit_close();
+    wh_incarnate(0, 2);
+    before = atomic_load(&hdr->groups_epoch);
+    unit_w = wh_open(0, types, NULL);
+    cr_assert_eq(listed(ids), 0, "the last incarnation's list stayed");
+    cr_assert_eq(atomic_load(&hdr->groups_epoch), before + 1,
+                 "bind announced %llu times",
+                 (unsigned long long)(atomic_load(&hdr->groups_epoch) -
+                                      before));
+    unit_close();
+}
+
+Test(topic, publish_to_a_full_peer_queues_then_refuses_as_dead_letter,
+     .timeout = 30)
+{
+    struct airsrt_shm_params p = { .ring_bytes = 4096, .payload_max = 256 };
+    struct airsrt_worker_opts o = { .spin_ns = 0, .outbox_max = 2 };
+    _Atomic uint64_t *backpressure;
+    struct airsrt_worker *peer;
+    struct airsrt_address a;
+    struct airsrt_ctx c;
+    uint64_t seq = 0;
+
+    wh_runtime(2, &p);
+    unit_w = wh_open(0, types, &o);
+    backpressure = &unit_w->self->backpressure;
+    peer = wh_open(1, types, NULL);
+    a = unit_spawn(airsrt__worker_ctx(peer), &sub, NULL);
+    c = airsrt__actor_ctx(peer, airsrt__actor_find(peer, &a));
+    cr_assert_eq(airsrt_subscribe(&c, "news"), 0);
+    /* The peer never polls: its ring fills, then our outbox. */
+    while (atomic_load(backpressure) == 0) {
+        cr_assert_lt(seq, 10000, "the ring never filled");
+        cr_assert_eq(publish("news", seq++), 1);
+    }
+    cr_assert_eq(publish("news", seq++), 1, "the outbox took no second");
+    cr_assert_eq(atomic_load(backpressure), 2);
+    cr_assert_eq(unit_dead(AIRSRT_DL_UNROUTABLE), 0);
+    cr_assert_eq(publish("news", seq++), 0, "a full outbox took a copy");
+    cr_assert_eq(atomic_load(backpressure), 2);
+    cr_assert_eq(unit_dead(AIRSRT_DL_UNROUTABLE), 1);
+    cr_assert_eq(atomic_load(&unit_w->self->envelopes_out), seq - 1);
+    wh_close(peer);
+    unit_close();
+}
