@@ -441,7 +441,7 @@ Test(pool, refused_join_leaves_no_new_pool_registered, .timeout = 30)
 
     unit_open(types, 0, NULL);
     a = spawn_member("workers");
-    ca = ctx_of(&a);
+    ca = unit_actor_ctx(&a);
     count = atomic_load(&unit_w->reg.hdr->count);
     cr_assert_eq(airsrt_pool_join(&ca, "others"), -EBUSY);
     cr_assert_eq(airsrt_registry_resolve(&unit_w->reg, "others", &id, NULL),
