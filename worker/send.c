@@ -233,15 +233,6 @@ int airsrt__send_check_address(const struct airsrt_worker *w,
     return to->worker < w->nworkers ? 0 : -EINVAL;
 }
 
-int airsrt__send_check_args(const struct airsrt_worker *w,
-                            const struct airsrt_address *to, const char *name,
-                            const void *payload, uint32_t len)
-{
-    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
-        return -EINVAL;
-    return len > w->payload_max ? -EMSGSIZE : 0;
-}
-
 static int plan_address(struct airsrt_worker *w,
                         const struct airsrt_address *to, struct route *r)
 {

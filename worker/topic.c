@@ -453,16 +453,13 @@ int airsrt_publish(struct airsrt_ctx *ctx, const char *topic, uint32_t type,
         return rc == -ENOENT ? 0 : rc;
     /* Built once: copied to each peer's ring, then handed to the local
      * subscribers. */
-    m = airsrt__msg_alloc(&w->pool, len);
+    m = airsrt__msg_build(w, type, AIRSRT_PRIO_NORMAL, &ctx->self, NULL, 0,
+                          payload, len);
     if (m == NULL)
         return -ENOMEM;
-    airsrt_envelope_init(&m->env, type, len);
     m->env.flags = AIRSRT_ENV_F_TOPIC;
     m->env.recipient_name = t->id;
-    m->env.sender = ctx->self;
     m->env.message_id = airsrt_msgid_next(&w->ids);
-    if (len > 0)
-        memcpy(m->env.payload, payload, len);
     for (uint32_t i = 0; i < t->npeers; i++)
         reached += send_copy(w, t->peers[i], m);
     if (t->nsubs > 0) {

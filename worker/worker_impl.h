@@ -526,10 +526,16 @@ void airsrt__route_arrived(struct airsrt_worker *w, struct msg *m,
 
 /* What a send is refused for at once, whatever its options and target:
  * -EINVAL not exactly one of to and name, or no payload for len bytes;
- * -EMSGSIZE len above payload_max; else 0. */
-int airsrt__send_check_args(const struct airsrt_worker *w,
-                            const struct airsrt_address *to, const char *name,
-                            const void *payload, uint32_t len);
+ * -EMSGSIZE len above payload_max; else 0. Inline: every send runs it. */
+static inline int airsrt__send_check_args(const struct airsrt_worker *w,
+                                          const struct airsrt_address *to,
+                                          const char *name,
+                                          const void *payload, uint32_t len)
+{
+    if ((to == NULL) == (name == NULL) || (payload == NULL && len != 0))
+        return -EINVAL;
+    return len > w->payload_max ? -EMSGSIZE : 0;
+}
 
 /* What a send to address to is refused for at once: 0, -EINVAL (null,
  * malformed, no such worker) or -EHOSTUNREACH (another node). */
