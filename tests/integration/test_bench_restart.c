@@ -109,9 +109,10 @@ Test(bench_restart, quick_json_reports_both_variants_and_leaves_nothing,
      .timeout = 300)
 {
     static char out[1 << 16];
-    char count[24], tmp_env[300];
+    char count[24], tmp_env[300], asan_env[512];
     const char *args[] = { "restart", "--quick", "--json", NULL, NULL, NULL };
-    const char *env[] = { tmp_env, NULL };
+    const char *env[] = { tmp_env, NULL, NULL };
+    const char *asan = getenv("ASAN_OPTIONS");
     uint64_t kills = harness_count(100);
     static const char *const variants[] = { "no_spare", "spare" };
     char key[64];
@@ -120,6 +121,17 @@ Test(bench_restart, quick_json_reports_both_variants_and_leaves_nothing,
     snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/airsrt-test-bench-XXXXXX");
     cr_assert_not_null(mkdtemp(tmp_dir));
     snprintf(tmp_env, sizeof(tmp_env), "TMPDIR=%s", tmp_dir);
+    /* make asan: the tool is a subreaper and counts every orphan it
+     * inherits as a worker that outlived airsrt-run. LeakSanitizer's
+     * exit-time check in a worker can stall past the shutdown grace
+     * (seen: a tracer waiting for a worker that never stops), so the
+     * supervisor SIGKILLs the worker and its LSan tracer is orphaned to
+     * the tool. Leaks on this path are valgrind's to find here. */
+    if (asan != NULL) {
+        snprintf(asan_env, sizeof(asan_env), "ASAN_OPTIONS=%s:detect_leaks=0",
+                 asan);
+        env[1] = asan_env;
+    }
     if (kills != 100) {
         snprintf(count, sizeof(count), "%" PRIu64, kills);
         args[3] = "--count";
